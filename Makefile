@@ -1,0 +1,36 @@
+# Front door: `make up` (deploy the stack into the embedded local cloud) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: up test lint unit policy docs clean
+
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+## up: deploy the stack into the embedded AWS emulator and wait for its tasks (SERVE=1 keeps serving)
+up: $(STAMP)
+	$(PY) -m localcloud up $(if $(SERVE),--serve,)
+
+## test: lint, then the whole test suite
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check components tests
+
+## policy: run the policy pack offline over every stack in stacks/
+policy: $(STAMP)
+	@set -e; for f in stacks/Pulumi.*.yaml; do $(PY) -m policies.check --stack-config $$f; done
+
+## docs: regenerate the README's reference tables from the docstrings
+docs: $(STAMP)
+	$(PY) -m components.docs --write README.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache
