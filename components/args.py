@@ -1,0 +1,129 @@
+"""Inputs of the FargateApp component.
+
+Every input is documented exactly once, in the docstring under its annotation; the Pulumi
+analyzer turns these docstrings into the package schema and ``python -m components.docs``
+turns them into the README's reference table.
+"""
+
+from typing import TypedDict
+
+import pulumi
+
+try:  # Python 3.11+
+    from typing import NotRequired
+except ImportError:  # pragma: no cover - Python 3.10
+    from typing_extensions import NotRequired
+
+
+class NetworkArgs(TypedDict):
+    """Where the app runs: a new VPC (default) or an existing one."""
+
+    cidr_block: NotRequired[str]
+    """CIDR of the new VPC; split into one public and one private subnet per AZ.
+    Default `10.0.0.0/16`; must be /16 to /24."""
+    az_count: NotRequired[int]
+    """Availability zones to spread subnets and tasks over: 2 or 3. Default by profile (dev 2, prod
+    3)."""
+    nat_gateways: NotRequired[str]
+    """Outbound path of the private subnets: `none`, `single` or `per_az`.
+    Default by profile (dev `single`, prod `per_az`). `none` needs `vpc_endpoints: true`
+    or `assign_public_ip: true`, otherwise tasks cannot pull images or ship logs."""
+    vpc_endpoints: NotRequired[bool]
+    """Create private VPC endpoints for ECR (api, dkr), S3 (gateway), CloudWatch Logs and,
+    when secrets are used, Secrets Manager and SSM. Default false."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """Bring your own VPC: its id. With `public_subnet_ids` and `private_subnet_ids`, no network
+    resource is created."""
+    public_subnet_ids: NotRequired[list[pulumi.Input[str]]]
+    """Bring your own VPC: subnets for the load balancer (at least 2, in distinct AZs)."""
+    private_subnet_ids: NotRequired[list[pulumi.Input[str]]]
+    """Bring your own VPC: subnets for the tasks (at least 2, in distinct AZs)."""
+
+
+class LoadBalancerArgs(TypedDict):
+    """The Application Load Balancer in front of the service."""
+
+    internal: NotRequired[bool]
+    """Internal (VPC-only) load balancer in the private subnets instead of an internet-facing one.
+    Default false."""
+    certificate_arn: NotRequired[pulumi.Input[str]]
+    """ACM certificate ARN. Gives an HTTPS:443 listener plus an HTTP:80 listener that only
+    redirects to HTTPS (301). Required in prod for an internet-facing load balancer."""
+    ssl_policy: NotRequired[str]
+    """TLS policy of the HTTPS listener. Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`;
+    one of the policies that pass FSBP ELB.17."""
+    allowed_cidrs: NotRequired[list[str]]
+    """CIDRs allowed to reach the listener ports. Default `["0.0.0.0/0"]` (a public web app)."""
+    idle_timeout: NotRequired[int]
+    """Connection idle timeout in seconds, 1 to 4000. Default 60."""
+    deletion_protection: NotRequired[bool]
+    """Refuse to delete the load balancer. Default by profile (dev false, prod true)."""
+    access_logs_bucket: NotRequired[str]
+    """S3 bucket name for ALB access logs (FSBP ELB.5). Default: no access logs."""
+
+
+class AutoscalingArgs(TypedDict):
+    """Target-tracking autoscaling of the service's desired count."""
+
+    min_count: NotRequired[int]
+    """Fewest tasks. Default `desired_count`."""
+    max_count: NotRequired[int]
+    """Most tasks. Default: 4 x `min_count`."""
+    cpu_target: NotRequired[float]
+    """Average CPU utilization (percent, 1 to 100) to track. Default 70."""
+    memory_target: NotRequired[float]
+    """Average memory utilization (percent, 1 to 100) to track. Default: not tracked."""
+    requests_per_target: NotRequired[int]
+    """ALB requests per target (RequestCountPerTarget) to track. Default: not tracked."""
+
+
+class FargateAppArgs(TypedDict):
+    """Inputs of a FargateApp. Plain dicts are accepted; an unknown key is an error."""
+
+    image: NotRequired[pulumi.Input[str]]
+    """Container image. Default: the component's ECR repository URL with `image_tag`."""
+    image_tag: NotRequired[str]
+    """Tag of the image in the component's repository (tags are immutable: deploy a new tag per
+    release). Default `latest`."""
+    container_port: NotRequired[int]
+    """Port the container listens on, 1 to 65535. Default 80."""
+    cpu: NotRequired[int]
+    """Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384. Default 256."""
+    memory: NotRequired[int]
+    """Task memory in MiB; must form a valid Fargate pair with `cpu`. Default 512."""
+    cpu_architecture: NotRequired[str]
+    """`X86_64` or `ARM64` (Graviton; cannot run on Fargate Spot). Default `X86_64`."""
+    desired_count: NotRequired[int]
+    """Tasks to keep running (initial count when autoscaling is on). Default by profile (dev 1,
+    prod 2)."""
+    environment: NotRequired[dict[str, str]]
+    """Plain environment variables of the container. Put credentials in `secrets`."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Environment variable name to Secrets Manager secret ARN or SSM parameter ARN. The execution
+    role may read exactly these ARNs."""
+    health_check_path: NotRequired[str]
+    """Path the target group health check requests; must start with `/`. Default `/`."""
+    health_check_command: NotRequired[list[str]]
+    """Optional container health check, e.g. `["CMD-SHELL", "curl -f http://localhost/ || exit
+    1"]`."""
+    readonly_root_filesystem: NotRequired[bool]
+    """Mount the container's root filesystem read-only (FSBP ECS.5). Default true."""
+    log_retention_days: NotRequired[int]
+    """CloudWatch Logs retention, one of the values CloudWatch allows. Default by profile (dev 7,
+    prod 365)."""
+    assign_public_ip: NotRequired[bool]
+    """Run tasks in the public subnets with public IPs (FSBP ECS.2 violation; only for
+    `nat_gateways: none` without VPC endpoints). Default false."""
+    spot: NotRequired[bool]
+    """Run tasks on FARGATE_SPOT (interruptible, about 70% cheaper). Default by profile (dev true
+    on X86_64, prod false)."""
+    profile: NotRequired[str]
+    """Preset of cost and availability defaults: `dev` or `prod`. Default `dev`."""
+    tags: NotRequired[dict[str, str]]
+    """Extra tags for every taggable resource (on top of app, stack and managed-by)."""
+    network: NotRequired[NetworkArgs]
+    """Network settings."""
+    load_balancer: NotRequired[LoadBalancerArgs]
+    """Load balancer settings."""
+    autoscaling: NotRequired[AutoscalingArgs]
+    """Autoscaling settings; absent means a fixed `desired_count`."""

@@ -1,0 +1,78 @@
+"""Stack config to FargateApp args: camelCase keys under the project namespace become the
+snake_case args, nested groups as objects (``fargate-app:loadBalancer: {certificateArn: ...}``).
+
+Every key under the namespace must be a known arg (or ``name``): a typo is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from .args import FargateAppArgs
+from .validation import FargateAppConfigError, annotations_of, typed_dict_of
+
+NAMESPACE = "fargate-app"
+NAME_KEY = "name"
+DEFAULT_APP_NAME = "web"
+
+
+def camel_case(snake: str) -> str:
+    """``load_balancer`` -> ``loadBalancer`` (the analyzer's and Pulumi's convention)."""
+    head, *rest = snake.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _convert(value: Any, schema: type, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FargateAppConfigError(f"config {path}: {value!r} is not allowed; expected an object")
+    hints = annotations_of(schema)
+    by_camel = {camel_case(key): key for key in hints}
+    converted: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in by_camel:
+            allowed = ", ".join(sorted(by_camel))
+            raise FargateAppConfigError(f"config {path}.{key}: unknown key; allowed: {allowed}")
+        nested = typed_dict_of(hints[by_camel[key]])
+        converted[by_camel[key]] = _convert(item, nested, f"{path}.{key}") if nested else item
+    return converted
+
+
+def _parse(raw: Any, hint: Any) -> Any:
+    """Engine config values are strings; non-string args arrive JSON-encoded."""
+    if not isinstance(raw, str) or _expects_string(hint):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _expects_string(hint: Any) -> bool:
+    return hint is str or any(arg is str for arg in typing.get_args(hint))
+
+
+def app_from_config(namespace: str = NAMESPACE) -> tuple[str, FargateAppArgs]:
+    """Read the app name and FargateApp args from the current stack's config."""
+    prefix = f"{namespace}:"
+    values = {**get_config_env(), **CONFIG.get()}
+    hints = annotations_of(FargateAppArgs)
+    by_camel = {camel_case(key): key for key in hints}
+    name = pulumi.Config(namespace).get(NAME_KEY) or DEFAULT_APP_NAME
+    args: dict[str, Any] = {}
+    for full_key in sorted(values):
+        if not full_key.startswith(prefix) or full_key == prefix + NAME_KEY:
+            continue
+        key = full_key[len(prefix) :]
+        if key not in by_camel:
+            allowed = ", ".join(sorted([NAME_KEY, *by_camel]))
+            raise FargateAppConfigError(f"config {full_key}: unknown key; allowed: {allowed}")
+        hint = hints[by_camel[key]]
+        value = _parse(values[full_key], hint)
+        nested = typed_dict_of(hint)
+        args[by_camel[key]] = _convert(value, nested, full_key) if nested else value
+    return name, typing.cast(FargateAppArgs, args)

@@ -1,0 +1,62 @@
+"""Fargate and AWS limits the component validates against (see AWS docs: task size, quotas)."""
+
+from __future__ import annotations
+
+
+def _mib(start_gib: int, stop_gib: int, step_gib: int) -> tuple[int, ...]:
+    return tuple(gib * 1024 for gib in range(start_gib, stop_gib + 1, step_gib))
+
+
+#: Valid Linux task memory (MiB) for each task CPU value (units).
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: _mib(1, 4, 1),
+    1024: _mib(2, 8, 1),
+    2048: _mib(4, 16, 1),
+    4096: _mib(8, 30, 1),
+    8192: _mib(16, 60, 4),
+    16384: _mib(32, 120, 8),
+}
+
+#: Retention values CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+#: TLS policies that pass FSBP ELB.17 (TLS 1.2+ with forward secrecy, no weak ciphers).
+COMPLIANT_SSL_POLICIES: tuple[str, ...] = (
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+)
+
+CPU_ARCHITECTURES: tuple[str, ...] = ("X86_64", "ARM64")
+NAT_STRATEGIES: tuple[str, ...] = ("none", "single", "per_az")
+PROFILES: tuple[str, ...] = ("dev", "prod")
+
+#: Longest name AWS accepts for an ALB and for a target group.
+ELB_NAME_MAX = 32

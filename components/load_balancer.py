@@ -1,0 +1,167 @@
+"""LoadBalancer: an ALB, its security group, a target group for Fargate tasks and listeners."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .naming import elb_name
+from .settings import LoadBalancerSettings
+
+DEREGISTRATION_DELAY_SECONDS = 30
+HEALTH_CHECK = {
+    "enabled": True,
+    "protocol": "HTTP",
+    "matcher": "200-399",
+    "interval": 15,
+    "timeout": 5,
+    "healthy_threshold": 2,
+    "unhealthy_threshold": 3,
+}
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """An Application Load Balancer that drops invalid headers and mitigates desync, a security
+    group open only on the listener ports to the allowed CIDRs, an `ip` target group with a real
+    health check, and an HTTP listener (forwarding, or redirecting to HTTPS when a certificate is
+    given) plus an HTTPS listener with a compliant TLS policy."""
+
+    security_group_id: pulumi.Output[str]
+    """Security group of the ALB; the tasks accept traffic only from it."""
+    dns_name: pulumi.Output[str]
+    """DNS name of the ALB."""
+    url: pulumi.Output[str]
+    """`https://` or `http://` plus the DNS name."""
+    load_balancer_arn: pulumi.Output[str]
+    """ARN of the ALB."""
+    target_group_arn: pulumi.Output[str]
+    """ARN of the target group the service registers its tasks in."""
+    request_count_label: pulumi.Output[str]
+    """`<alb arn suffix>/<target group arn suffix>`, for ALBRequestCountPerTarget scaling."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: LoadBalancerSettings,
+        vpc_id: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        tags: Optional[dict[str, str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("fargate-app:index:LoadBalancer", name, None, opts)
+        tags = dict(tags or {})
+        child = pulumi.ResourceOptions(parent=self)
+        https = settings.certificate_arn is not None
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-alb",
+            vpc_id=vpc_id,
+            description=f"ALB of {name}: listener ports from the allowed CIDRs only",
+            tags={**tags, "Name": f"{name}-alb"},
+            opts=child,
+        )
+        for port in settings.listener_ports:
+            for index, cidr in enumerate(settings.allowed_cidrs):
+                family = "cidr_ipv6" if ipaddress.ip_network(cidr).version == 6 else "cidr_ipv4"
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-{port}-{index}",
+                    security_group_id=security_group.id,
+                    description=f"Listener port {port} from {cidr}",
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    tags=tags,
+                    opts=child,
+                    **{family: cidr},
+                )
+
+        access_logs = (
+            {"bucket": settings.access_logs_bucket, "enabled": True, "prefix": name}
+            if settings.access_logs_bucket
+            else None
+        )
+        load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            name=elb_name(name, "alb", settings.internal),
+            load_balancer_type="application",
+            internal=settings.internal,
+            subnets=subnet_ids,
+            security_groups=[security_group.id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=settings.deletion_protection,
+            idle_timeout=settings.idle_timeout,
+            access_logs=access_logs,
+            tags=tags,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            name=elb_name(name, "tg", settings.container_port, "HTTP", "ip"),
+            target_type="ip",
+            port=settings.container_port,
+            protocol="HTTP",
+            vpc_id=vpc_id,
+            deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+            health_check={**HEALTH_CHECK, "path": settings.health_check_path},
+            tags=tags,
+            opts=child,
+        )
+
+        forward = [{"type": "forward", "target_group_arn": target_group.arn}]
+        listeners = []
+        if https:
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-https",
+                    load_balancer_arn=load_balancer.arn,
+                    port=443,
+                    protocol="HTTPS",
+                    ssl_policy=settings.ssl_policy,
+                    certificate_arn=settings.certificate_arn,
+                    default_actions=forward,
+                    tags=tags,
+                    opts=child,
+                )
+            )
+        redirect = [
+            {
+                "type": "redirect",
+                "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
+            }
+        ]
+        listeners.append(
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=redirect if https else forward,
+                tags=tags,
+                opts=child,
+            )
+        )
+        self.listeners = listeners
+        self.security_group_id = security_group.id
+        self.dns_name = load_balancer.dns_name
+        self.url = load_balancer.dns_name.apply(
+            lambda dns: f"{'https' if https else 'http'}://{dns}"
+        )
+        self.load_balancer_arn = load_balancer.arn
+        self.target_group_arn = target_group.arn
+        self.request_count_label = pulumi.Output.concat(
+            load_balancer.arn_suffix, "/", target_group.arn_suffix
+        )
+        self.register_outputs(
+            {
+                "security_group_id": self.security_group_id,
+                "dns_name": self.dns_name,
+                "url": self.url,
+                "load_balancer_arn": self.load_balancer_arn,
+                "target_group_arn": self.target_group_arn,
+            }
+        )

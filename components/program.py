@@ -1,0 +1,207 @@
+"""Run the project's Pulumi program (``__main__.py``) under Pulumi's mock runtime.
+
+This is the seam the tests, the policy checker and the local cloud share: the program registers
+its resources with a mock monitor that hands each registration to a ``pulumi.runtime.Mocks``
+(which may answer with made-up values or make real AWS calls on an emulator) and records what was
+registered, with its parent, options and outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_NAME = "fargate-app"
+STACK_FILE_PREFIX = "Pulumi."
+STACK_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+class StackConfigError(ValueError):
+    """A stack config file is missing, unreadable or not shaped like ``Pulumi.<stack>.yaml``."""
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource registration as the engine would see it."""
+
+    type_: str
+    name: str
+    urn: str
+    parent_urn: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    ignore_changes: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass
+class ProgramResult:
+    """What a program run registered, and the stack outputs it exported."""
+
+    resources: list[RegisteredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        """The registered resources with type token ``type_``."""
+        return [resource for resource in self.resources if resource.type_ == type_]
+
+    def one(self, type_: str, name_suffix: str = "") -> RegisteredResource:
+        """The single resource of ``type_`` whose logical name ends with ``name_suffix``."""
+        matches = [r for r in self.of_type(type_) if r.name.endswith(name_suffix)]
+        if len(matches) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise LookupError(f"expected one {type_} ending {name_suffix!r}, found {names}")
+        return matches[0]
+
+    def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
+        """Resources registered with ``parent`` as their parent."""
+        return [resource for resource in self.resources if resource.parent_urn == parent.urn]
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A parsed ``Pulumi.<stack>.yaml``: the stack name and its flat config map."""
+
+    stack: str
+    config: dict[str, Any]
+
+    def engine_values(self) -> dict[str, str]:
+        """Config as the engine hands it to a program: strings, with objects as JSON."""
+        return {
+            key: value if isinstance(value, str) else json.dumps(value)
+            for key, value in self.config.items()
+        }
+
+
+def load_stack_config(path: Union[str, Path]) -> StackConfig:
+    """Read ``stacks/Pulumi.<stack>.yaml``; raise ``StackConfigError`` with a one-line reason."""
+    path = Path(path)
+    name = path.name
+    suffix = next((s for s in STACK_FILE_SUFFIXES if name.endswith(s)), None)
+    if not name.startswith(STACK_FILE_PREFIX) or suffix is None:
+        raise StackConfigError(f"{path}: expected a file named Pulumi.<stack>.yaml")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise StackConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise StackConfigError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise StackConfigError(f"{path}: expected a mapping with a 'config' mapping")
+    config = document.get("config") or {}
+    for key, value in config.items():
+        if not isinstance(key, str) or ":" not in key:
+            raise StackConfigError(
+                f"{path}: config key {key!r} must be namespaced, e.g. aws:region"
+            )
+        if isinstance(value, dict) and "secure" in value:
+            raise StackConfigError(f"{path}: {key} is an encrypted secret; use a plain test value")
+    return StackConfig(stack=name[len(STACK_FILE_PREFIX) : -len(suffix)], config=config)
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also records each registration's parent, options and outputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, sink: list[RegisteredResource]) -> None:
+        super().__init__(mocks)
+        self.sink = sink
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            registration = self.resources.get(response.urn)
+            self.sink.append(
+                RegisteredResource(
+                    type_=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent_urn=request.parent,
+                    custom=bool(request.custom),
+                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    outputs=dict(registration.state) if registration else {},
+                    ignore_changes=tuple(request.ignoreChanges),
+                    dependencies=tuple(request.dependencies),
+                )
+            )
+        return response
+
+
+def run_program(
+    stack_config: Union[str, Path, StackConfig, None],
+    mocks: pulumi.runtime.Mocks,
+    *,
+    program: Optional[Path] = None,
+    project: str = PROJECT_NAME,
+    stack: Optional[str] = None,
+    config: Optional[dict[str, Any]] = None,
+    preview: bool = False,
+) -> ProgramResult:
+    """Run ``program`` (default: the project's ``__main__.py``) under the mock runtime.
+
+    ``stack_config`` is a ``Pulumi.<stack>.yaml`` path (or parsed ``StackConfig``); ``config``
+    adds or overrides keys. Each run gets a fresh event loop and runtime state, so runs are
+    independent. Exceptions from the program propagate unchanged.
+    """
+    parsed = (
+        stack_config
+        if isinstance(stack_config, StackConfig) or stack_config is None
+        else load_stack_config(stack_config)
+    )
+    values = parsed.engine_values() if parsed else {}
+    values.update(StackConfig("", dict(config or {})).engine_values())
+    stack_name = stack or (parsed.stack if parsed else "test")
+
+    resources: list[RegisteredResource] = []
+    loop = asyncio.new_event_loop()
+    previous_loop = _current_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi_settings.reset_options(project=project, stack=stack_name, preview=preview)
+        set_all_config(values)
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
+        pulumi.runtime.set_mocks(
+            mocks,
+            project=project,
+            stack=stack_name,
+            preview=preview,
+            monitor=_RecordingMonitor(mocks, resources),
+        )
+        main = program or PROJECT_DIR / "__main__.py"
+        loop.run_until_complete(
+            run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__"))
+        )
+        root = pulumi_settings.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        outputs = {key: _resolve(loop, value) for key, value in exported.items()}
+    finally:
+        loop.close()
+        asyncio.set_event_loop(previous_loop)
+        pulumi_settings.ROOT.set(None)
+    return ProgramResult(resources=resources, outputs=outputs)
+
+
+def _current_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return None
+
+
+def _resolve(loop: asyncio.AbstractEventLoop, value: Any) -> Any:
+    return loop.run_until_complete(pulumi.Output.from_input(value).future())

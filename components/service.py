@@ -1,0 +1,373 @@
+"""Service: the ECS cluster, log group, IAM roles, task definition, service and autoscaling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .naming import ecs_name, service_name
+from .settings import ServiceSettings
+
+CONTAINER_NAME = "app"
+HEALTH_CHECK_GRACE_SECONDS = 60
+SCALE_IN_COOLDOWN_SECONDS = 300
+SCALE_OUT_COOLDOWN_SECONDS = 60
+TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def task_trust_policy(account_id: str, partition: str, region: str) -> str:
+    """Trust only ECS tasks of this account and region (confused-deputy protection)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": f"arn:{partition}:ecs:{region}:{account_id}:*"
+                        },
+                    },
+                }
+            ],
+        }
+    )
+
+
+def secrets_read_policy(secret_arns: Sequence[str]) -> str:
+    """Read access to exactly ``secret_arns``: Secrets Manager secrets and SSM parameters."""
+    by_service: dict[str, list[str]] = {"secretsmanager": [], "ssm": []}
+    for arn in secret_arns:
+        by_service[arn.split(":")[2]].append(arn)
+    actions = {"secretsmanager": ["secretsmanager:GetSecretValue"], "ssm": ["ssm:GetParameters"]}
+    statements = [
+        {"Effect": "Allow", "Action": actions[service], "Resource": sorted(arns)}
+        for service, arns in by_service.items()
+        if arns
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def container_definitions(
+    settings: ServiceSettings,
+    image: str,
+    log_group: str,
+    region: str,
+    secrets: dict[str, str],
+) -> str:
+    """The single container: port, env, secrets, awslogs, read-only root, never privileged."""
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": image,
+        "essential": True,
+        "privileged": False,
+        "readonlyRootFilesystem": settings.readonly_root_filesystem,
+        "portMappings": [
+            {
+                "containerPort": settings.container_port,
+                "hostPort": settings.container_port,
+                "protocol": "tcp",
+            }
+        ],  # fmt: skip
+        "environment": [{"name": k, "value": v} for k, v in sorted(settings.environment.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+            },
+        },
+    }
+    if settings.health_check_command:
+        container["healthCheck"] = {
+            "command": list(settings.health_check_command),
+            "interval": 30,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": HEALTH_CHECK_GRACE_SECONDS,
+        }
+    return json.dumps([container])
+
+
+class Service(pulumi.ComponentResource):
+    """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
+    separate execution and task roles, the task definition, a security group that admits only the
+    load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
+
+    cluster_name: pulumi.Output[str]
+    """Name of the ECS cluster."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the ECS cluster."""
+    service_name: pulumi.Output[str]
+    """Name of the ECS service."""
+    service_arn: pulumi.Output[str]
+    """ARN of the ECS service."""
+    task_definition_arn: pulumi.Output[str]
+    """ARN of the task definition revision."""
+    log_group_name: pulumi.Output[str]
+    """CloudWatch log group of the container."""
+    security_group_id: pulumi.Output[str]
+    """Security group of the tasks."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        image: pulumi.Input[str],
+        vpc_id: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        load_balancer_security_group_id: pulumi.Input[str],
+        target_group_arn: pulumi.Input[str],
+        request_count_label: Optional[pulumi.Input[str]] = None,
+        tags: Optional[dict[str, str]] = None,
+        service_depends_on: Sequence[pulumi.Resource] = (),
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        """``service_depends_on``: resources the ECS service waits for, typically the listeners,
+        so the target group is attached to the load balancer before tasks register in it."""
+        super().__init__("fargate-app:index:Service", name, None, opts)
+        tags = dict(tags or {})
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        region = aws.get_region(opts=invoke).region
+        account_id = aws.get_caller_identity(opts=invoke).account_id
+        partition = aws.get_partition(opts=invoke).partition
+        family = ecs_name(name)
+
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=family,
+            settings=[{"name": "containerInsights", "value": "enabled"}],
+            tags=tags,
+            opts=child,
+        )
+        aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity",
+            cluster_name=cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1}],
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/ecs/{family}",
+            retention_in_days=settings.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+
+        trust = task_trust_policy(account_id, partition, region)
+        execution_role = aws.iam.Role(
+            f"{name}-execution",
+            assume_role_policy=trust,
+            description=f"ECS task execution role of {name}: pull image, write logs, read secrets",
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution",
+            role=execution_role.name,
+            policy_arn=f"arn:{partition}:iam::aws:{TASK_EXECUTION_POLICY}",
+            opts=child,
+        )
+        if settings.secrets:
+            aws.iam.RolePolicy(
+                f"{name}-secrets",
+                role=execution_role.id,
+                policy=pulumi.Output.all(*settings.secrets.values()).apply(secrets_read_policy),
+                opts=child,
+            )
+        task_role = aws.iam.Role(
+            f"{name}-task",
+            assume_role_policy=trust,
+            description=f"Role of {name}'s application code; no permissions unless you attach them",
+            tags=tags,
+            opts=child,
+        )
+
+        task_security_group = aws.ec2.SecurityGroup(
+            f"{name}-tasks",
+            vpc_id=vpc_id,
+            description=f"Tasks of {name}: container port from the load balancer only",
+            tags={**tags, "Name": f"{name}-tasks"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-alb",
+            security_group_id=task_security_group.id,
+            referenced_security_group_id=load_balancer_security_group_id,
+            description=f"Container port {settings.container_port} from the load balancer",
+            ip_protocol="tcp",
+            from_port=settings.container_port,
+            to_port=settings.container_port,
+            tags=tags,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-https-out",
+            security_group_id=task_security_group.id,
+            description="HTTPS out: image pulls (ECR, S3), logs, secrets and AWS APIs",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            tags=tags,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=load_balancer_security_group_id,
+            referenced_security_group_id=task_security_group.id,
+            description=f"Load balancer to the tasks on container port {settings.container_port}",
+            ip_protocol="tcp",
+            from_port=settings.container_port,
+            to_port=settings.container_port,
+            tags=tags,
+            opts=child,
+        )
+
+        secrets = dict(settings.secrets)
+        definitions = pulumi.Output.all(image, log_group.name, pulumi.Output.from_input(secrets))
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=family,
+            cpu=str(settings.cpu),
+            memory=str(settings.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform={
+                "operating_system_family": "LINUX",
+                "cpu_architecture": settings.cpu_architecture,
+            },
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=definitions.apply(
+                lambda values: container_definitions(
+                    settings, values[0], values[1], region, values[2]
+                )
+            ),  # fmt: skip
+            tags=tags,
+            opts=child,
+        )
+
+        provider = "FARGATE_SPOT" if settings.spot else "FARGATE"
+        service = aws.ecs.Service(
+            f"{name}-service",
+            name=service_name(name),
+            cluster=cluster.arn,
+            task_definition=task_definition.arn,
+            desired_count=settings.desired_count,
+            capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}],
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": subnet_ids,
+                "security_groups": [task_security_group.id],
+                "assign_public_ip": settings.assign_public_ip,
+            },
+            load_balancers=[
+                {
+                    "target_group_arn": target_group_arn,
+                    "container_name": CONTAINER_NAME,
+                    "container_port": settings.container_port,
+                }
+            ],
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            enable_execute_command=False,
+            wait_for_steady_state=False,
+            tags=tags,
+            # With autoscaling on, the scaler owns desiredCount: a later `pulumi up` must not
+            # reset a scaled-out service to the declared count.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(service_depends_on),
+                ignore_changes=["desired_count"] if settings.autoscaling else None,
+            ),
+        )
+        if settings.autoscaling:
+            self._autoscaling(name, settings, cluster, service, request_count_label)
+
+        self.cluster_name = cluster.name
+        self.cluster_arn = cluster.arn
+        self.service_name = service.name
+        self.service_arn = service.id
+        self.task_definition_arn = task_definition.arn
+        self.log_group_name = log_group.name
+        self.security_group_id = task_security_group.id
+        self.region = region
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "service_name": self.service_name,
+                "service_arn": self.service_arn,
+                "task_definition_arn": self.task_definition_arn,
+                "log_group_name": self.log_group_name,
+                "security_group_id": self.security_group_id,
+            }
+        )
+
+    def _autoscaling(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        cluster: aws.ecs.Cluster,
+        service: aws.ecs.Service,
+        request_count_label: Optional[pulumi.Input[str]],
+    ) -> None:
+        """Target tracking on CPU, memory and/or ALB requests per target."""
+        scaling = settings.autoscaling
+        assert scaling is not None
+        child = pulumi.ResourceOptions(parent=self)
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+            min_capacity=scaling.min_count,
+            max_capacity=scaling.max_count,
+            opts=child,
+        )
+        metrics: list[tuple[str, str, float, Optional[pulumi.Input[str]]]] = []
+        if scaling.cpu_target is not None:
+            metrics.append(("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target, None))
+        if scaling.memory_target is not None:
+            metrics.append(
+                ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target, None)
+            )
+        if scaling.requests_per_target is not None:
+            metrics.append(
+                ("requests", "ALBRequestCountPerTarget", float(scaling.requests_per_target),
+                 request_count_label)
+            )  # fmt: skip
+        for suffix, metric, target_value, label in metrics:
+            aws.appautoscaling.Policy(
+                f"{name}-scale-{suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "target_value": target_value,
+                    "scale_in_cooldown": SCALE_IN_COOLDOWN_SECONDS,
+                    "scale_out_cooldown": SCALE_OUT_COOLDOWN_SECONDS,
+                    "predefined_metric_specification": {
+                        "predefined_metric_type": metric,
+                        "resource_label": label,
+                    },
+                },
+                opts=child,
+            )

@@ -1,0 +1,412 @@
+"""Validate FargateApp args and resolve them, with profile defaults, into ``AppSettings``.
+
+Runs before any resource is registered. Every error is a ``ValueError`` whose one-line message
+names the field, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pulumi
+
+from .args import AutoscalingArgs, FargateAppArgs, LoadBalancerArgs, NetworkArgs
+from .fargate_limits import (
+    COMPLIANT_SSL_POLICIES,
+    CPU_ARCHITECTURES,
+    FARGATE_MEMORY_BY_CPU,
+    LOG_RETENTION_DAYS,
+    NAT_STRATEGIES,
+)
+from .profiles import PROFILES
+from .settings import (
+    AppSettings,
+    AutoscalingSettings,
+    LoadBalancerSettings,
+    NetworkSettings,
+    RegistrySettings,
+    ServiceSettings,
+)
+
+SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+"
+    r"|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$"
+)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 24, 16
+SUBNET_PREFIX_BITS = 3  # 8 equal slots: public subnets in 0-2, private in 4-6
+
+
+class FargateAppConfigError(ValueError, pulumi.RunError):
+    """A FargateApp arg is invalid; the message names the field, the value and what is allowed.
+
+    A ``pulumi.RunError``, so `pulumi up` prints the message without a traceback.
+    """
+
+
+def _fail(field: str, value: Any, allowed: str) -> typing.NoReturn:
+    raise FargateAppConfigError(f"FargateApp {field}: {value!r} is not allowed; {allowed}")
+
+
+def _is_known(value: Any) -> bool:
+    """True for plain values; Outputs and awaitables are checked by AWS at deploy time instead."""
+    return not isinstance(value, pulumi.Output) and not hasattr(value, "__await__")
+
+
+def check_keys(args: Mapping[str, Any], schema: type, path: str = "") -> None:
+    """Reject keys that are not in ``schema`` (a TypedDict), recursing into nested groups."""
+    if not isinstance(args, Mapping):
+        _fail(path.rstrip(".") or "args", args, "expected a mapping of settings")
+    hints = annotations_of(schema)
+    for key, value in args.items():
+        if key not in hints:
+            allowed = ", ".join(sorted(hints))
+            raise FargateAppConfigError(
+                f"FargateApp {path}{key}: unknown setting; allowed keys: {allowed}"
+            )
+        nested = typed_dict_of(hints[key])
+        if nested is not None and value is not None:
+            check_keys(value, nested, f"{path}{key}.")
+
+
+def annotations_of(typed_dict: type) -> dict[str, Any]:
+    """Keys of a TypedDict (including inherited ones) with their unevaluated annotations."""
+    return dict(typed_dict.__annotations__)
+
+
+def typed_dict_of(hint: Any) -> Optional[type]:
+    for candidate in (hint, *typing.get_args(hint)):
+        if typing.is_typeddict(candidate):
+            return candidate
+    return None
+
+
+def _int(field: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        _fail(field, value, f"expected a whole number from {low} to {high}")
+    return value
+
+
+def _number(field: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
+        _fail(field, value, f"expected a number greater than {low:g} and at most {high:g}")
+    return float(value)
+
+
+def _bool(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        _fail(field, value, "expected true or false")
+    return value
+
+
+def _choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        _fail(field, value, f"expected one of {', '.join(choices)}")
+    return value
+
+
+def _str_map(field: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        _fail(field, value, "expected a mapping of names to values")
+    return dict(value)
+
+
+def _cidr(field: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except (TypeError, ValueError):
+        _fail(field, value, "expected a CIDR block such as 10.0.0.0/16 with no host bits set")
+
+
+# -- groups --------------------------------------------------------------------------------------
+
+
+def _network(args: NetworkArgs, profile: str, uses_secrets: bool) -> NetworkSettings:
+    defaults = PROFILES[profile]
+    byo_keys = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+    given_byo = [key for key in byo_keys if args.get(key) is not None]
+    if given_byo:
+        missing = [key for key in byo_keys if args.get(key) is None]
+        if missing:
+            _fail(f"network.{missing[0]}", None, f"bring-your-own VPC needs all of {byo_keys}")
+        new_vpc_keys = [
+            k for k in ("cidr_block", "az_count", "nat_gateways", "vpc_endpoints") if k in args
+        ]
+        if new_vpc_keys:
+            _fail(
+                f"network.{new_vpc_keys[0]}",
+                args[new_vpc_keys[0]],
+                "it only applies to a new VPC, not with network.vpc_id",
+            )
+        for key in ("public_subnet_ids", "private_subnet_ids"):
+            ids = args[key]
+            if not isinstance(ids, (list, tuple)) or len(ids) < 2:
+                _fail(f"network.{key}", ids, "expected at least 2 subnet ids in distinct AZs")
+        return NetworkSettings(
+            vpc_id=args["vpc_id"],
+            public_subnet_ids=tuple(args["public_subnet_ids"]),
+            private_subnet_ids=tuple(args["private_subnet_ids"]),
+        )
+
+    az_count = args.get("az_count", defaults.az_count)
+    if az_count not in (2, 3) or isinstance(az_count, bool):
+        _fail("network.az_count", az_count, "expected 2 or 3")
+    cidr_block = args.get("cidr_block", "10.0.0.0/16")
+    network = _cidr("network.cidr_block", cidr_block)
+    if network.version != 4:
+        _fail("network.cidr_block", cidr_block, "expected an IPv4 CIDR")
+    if not LARGEST_VPC_PREFIX <= network.prefixlen <= SMALLEST_VPC_PREFIX:
+        _fail(
+            "network.cidr_block",
+            cidr_block,
+            f"{2 * az_count} subnets need a /{LARGEST_VPC_PREFIX} to /{SMALLEST_VPC_PREFIX} block "
+            f"(each subnet gets 1/8 of it, at least a /27)",
+        )
+    nat = _choice(
+        "network.nat_gateways", args.get("nat_gateways", defaults.nat_gateways), NAT_STRATEGIES
+    )
+    endpoints = _bool("network.vpc_endpoints", args.get("vpc_endpoints", False))
+    return NetworkSettings(
+        cidr_block=str(network),
+        az_count=az_count,
+        nat_gateways=nat,
+        vpc_endpoints=endpoints,
+        with_secrets_endpoints=endpoints and uses_secrets,
+    )
+
+
+def _load_balancer(
+    args: LoadBalancerArgs, app: FargateAppArgs, profile: str, container_port: int
+) -> LoadBalancerSettings:
+    defaults = PROFILES[profile]
+    internal = _bool("load_balancer.internal", args.get("internal", False))
+    certificate_arn = args.get("certificate_arn")
+    if certificate_arn is not None and _is_known(certificate_arn):
+        if not re.match(r"^arn:aws[a-z-]*:(acm|iam):", str(certificate_arn)):
+            _fail(
+                "load_balancer.certificate_arn",
+                certificate_arn,
+                "expected an ACM (or IAM server) certificate ARN",
+            )
+    if defaults.https_required and not internal and certificate_arn is None:
+        _fail(
+            "load_balancer.certificate_arn",
+            None,
+            f"profile {profile!r} requires HTTPS for an internet-facing load balancer: "
+            "set load_balancer.certificate_arn or load_balancer.internal: true",
+        )
+    ssl_policy = args.get("ssl_policy", LoadBalancerSettings.ssl_policy)
+    _choice("load_balancer.ssl_policy", ssl_policy, COMPLIANT_SSL_POLICIES)
+    allowed = args.get("allowed_cidrs", list(LoadBalancerSettings.allowed_cidrs))
+    if not isinstance(allowed, (list, tuple)) or not allowed:
+        _fail("load_balancer.allowed_cidrs", allowed, "expected a non-empty list of CIDR blocks")
+    cidrs = tuple(str(_cidr("load_balancer.allowed_cidrs", cidr)) for cidr in allowed)
+    health_check_path = app.get("health_check_path", "/")
+    if not isinstance(health_check_path, str) or not health_check_path.startswith("/"):
+        _fail("health_check_path", health_check_path, "expected a path starting with '/'")
+    if len(health_check_path) > 1024:
+        _fail("health_check_path", health_check_path, "expected at most 1024 characters")
+    bucket = args.get("access_logs_bucket")
+    if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
+        _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
+    return LoadBalancerSettings(
+        container_port=container_port,
+        health_check_path=health_check_path,
+        internal=internal,
+        certificate_arn=certificate_arn,
+        ssl_policy=ssl_policy,
+        allowed_cidrs=cidrs,
+        idle_timeout=_int("load_balancer.idle_timeout", args.get("idle_timeout", 60), 1, 4000),
+        deletion_protection=_bool(
+            "load_balancer.deletion_protection",
+            args.get("deletion_protection", defaults.deletion_protection),
+        ),
+        access_logs_bucket=bucket,
+    )
+
+
+def _autoscaling(args: AutoscalingArgs, desired: int, desired_given: bool) -> AutoscalingSettings:
+    min_count = _int("autoscaling.min_count", args.get("min_count", desired), 0, 5000)
+    max_count = _int("autoscaling.max_count", args.get("max_count", max(4 * min_count, 1)), 1, 5000)
+    if min_count > max_count:
+        _fail(
+            "autoscaling.min_count",
+            min_count,
+            f"expected at most autoscaling.max_count ({max_count})",
+        )
+    if desired_given and not min_count <= desired <= max_count:
+        _fail(
+            "desired_count",
+            desired,
+            f"expected a value within autoscaling [{min_count}, {max_count}]",
+        )
+    targets = {key: args.get(key) for key in ("cpu_target", "memory_target", "requests_per_target")}
+    if all(value is None for value in targets.values()):
+        targets["cpu_target"] = 70.0
+    for key in ("cpu_target", "memory_target"):
+        if targets[key] is not None:
+            targets[key] = _number(f"autoscaling.{key}", targets[key], 0, 100)
+    if targets["requests_per_target"] is not None:
+        _int("autoscaling.requests_per_target", targets["requests_per_target"], 1, 1_000_000)
+    return AutoscalingSettings(min_count=min_count, max_count=max_count, **targets)
+
+
+def _environment(args: FargateAppArgs) -> tuple[dict[str, str], dict[str, pulumi.Input[str]]]:
+    environment = _str_map("environment", args.get("environment", {}))
+    secrets = _str_map("secrets", args.get("secrets", {}))
+    for group, values in (("environment", environment), ("secrets", secrets)):
+        for name in values:
+            if not isinstance(name, str) or not ENV_NAME.match(name):
+                _fail(f"{group}", name, "variable names must match [A-Za-z_][A-Za-z0-9_]*")
+    for name, value in environment.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            _fail(f"environment.{name}", value, "expected a string (or number) value")
+    for name, arn in secrets.items():
+        if _is_known(arn) and not (isinstance(arn, str) and SECRET_ARN.match(arn)):
+            _fail(
+                f"secrets.{name}",
+                arn,
+                "expected a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...) "
+                "or an SSM parameter ARN (arn:aws:ssm:...:parameter/...)",
+            )
+    clash = sorted(set(environment) & set(secrets))
+    if clash:
+        _fail(f"secrets.{clash[0]}", clash[0], "a name may be in environment or secrets, not both")
+    return {k: str(v) for k, v in environment.items()}, secrets
+
+
+def _tags(args: FargateAppArgs) -> dict[str, str]:
+    tags = _str_map("tags", args.get("tags", {}))
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or key.startswith("aws:"):
+            _fail("tags", key, f"tag keys are 1 to {TAG_KEY_MAX} characters, not starting 'aws:'")
+        if not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
+            _fail(f"tags.{key}", value, f"tag values are strings of at most {TAG_VALUE_MAX} chars")
+    return tags
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
+    """Validate ``args`` (a FargateAppArgs or plain dict) and resolve profile defaults."""
+    args = dict(args or {})
+    check_keys(args, FargateAppArgs)
+    profile = _choice("profile", args.get("profile", "dev"), tuple(PROFILES))
+    defaults = PROFILES[profile]
+
+    container_port = _int("container_port", args.get("container_port", 80), 1, 65535)
+    cpu = args.get("cpu", 256)
+    if cpu not in FARGATE_MEMORY_BY_CPU or isinstance(cpu, bool):
+        _fail("cpu", cpu, f"expected one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")
+    memory = args.get("memory", 512)
+    if memory not in FARGATE_MEMORY_BY_CPU[cpu] or isinstance(memory, bool):
+        allowed = FARGATE_MEMORY_BY_CPU[cpu]
+        _fail(
+            "memory",
+            memory,
+            f"with cpu {cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in steps of "
+            f"{allowed[1] - allowed[0]} ({', '.join(map(str, allowed))})"
+            if len(allowed) > 3
+            else f"with cpu {cpu} Fargate allows {', '.join(map(str, allowed))} MiB",
+        )
+    architecture = _choice(
+        "cpu_architecture", args.get("cpu_architecture", "X86_64"), CPU_ARCHITECTURES
+    )
+    if "spot" in args:
+        spot = _bool("spot", args["spot"])
+        if spot and architecture == "ARM64":
+            _fail("spot", True, "FARGATE_SPOT does not run ARM64 tasks; use X86_64 or spot: false")
+    else:
+        spot = defaults.spot and architecture == "X86_64"
+
+    desired_given = "desired_count" in args
+    desired = _int("desired_count", args.get("desired_count", defaults.desired_count), 0, 5000)
+    autoscaling = None
+    if args.get("autoscaling") is not None:
+        autoscaling = _autoscaling(args["autoscaling"], desired, desired_given)
+        if not desired_given:
+            desired = min(max(desired, autoscaling.min_count), autoscaling.max_count)
+
+    environment, secrets = _environment(args)
+    health_check_command = args.get("health_check_command")
+    if health_check_command is not None and (
+        not isinstance(health_check_command, (list, tuple))
+        or not health_check_command
+        or health_check_command[0] not in ("CMD", "CMD-SHELL", "NONE")
+    ):
+        _fail(
+            "health_check_command",
+            health_check_command,
+            'expected a list starting with "CMD" or "CMD-SHELL", e.g. '
+            '["CMD-SHELL", "curl -f http://localhost/ || exit 1"]',
+        )
+    retention = args.get("log_retention_days", defaults.log_retention_days)
+    if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
+        _fail(
+            "log_retention_days",
+            retention,
+            f"expected one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+        )
+    image_tag = args.get("image_tag", "latest")
+    if not isinstance(image_tag, str) or not re.match(
+        r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", image_tag
+    ):
+        _fail("image_tag", image_tag, "expected an image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+    image = args.get("image")
+    if image is not None and _is_known(image) and (not isinstance(image, str) or not image.strip()):
+        _fail("image", image, "expected an image reference such as nginx:1.27 or an ECR URL")
+
+    network = _network(args.get("network") or {}, profile, uses_secrets=bool(secrets))
+    assign_public_ip = _bool("assign_public_ip", args.get("assign_public_ip", False))
+    if assign_public_ip and network.bring_your_own is False and network.nat_gateways != "none":
+        _fail(
+            "assign_public_ip",
+            True,
+            "public IPs on tasks are only for network.nat_gateways: none (FSBP ECS.2)",
+        )
+    if network.nat_gateways == "none" and not network.bring_your_own:
+        if not (network.vpc_endpoints or assign_public_ip):
+            _fail(
+                "network.nat_gateways",
+                "none",
+                "without NAT, tasks cannot reach ECR, S3 and CloudWatch Logs: also set "
+                "network.vpc_endpoints: true (private endpoints) or assign_public_ip: true "
+                "(tasks in public subnets)",
+            )
+
+    return AppSettings(
+        profile=profile,
+        image_tag=image_tag,
+        network=network,
+        registry=RegistrySettings(
+            images_kept=defaults.images_kept, force_delete=defaults.force_delete_repository
+        ),
+        load_balancer=_load_balancer(
+            args.get("load_balancer") or {}, args, profile, container_port
+        ),
+        service=ServiceSettings(
+            container_port=container_port,
+            cpu=cpu,
+            memory=memory,
+            cpu_architecture=architecture,
+            desired_count=desired,
+            image=image,
+            environment=environment,
+            secrets=secrets,
+            health_check_command=tuple(health_check_command or ()),
+            readonly_root_filesystem=_bool(
+                "readonly_root_filesystem", args.get("readonly_root_filesystem", True)
+            ),
+            log_retention_days=retention,
+            assign_public_ip=assign_public_ip,
+            spot=spot,
+            autoscaling=autoscaling,
+        ),
+        tags=_tags(args),
+    )
