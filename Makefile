@@ -30,7 +30,7 @@ policy: $(STAMP)
 
 ## docs: regenerate the README's reference tables from the docstrings
 docs: $(STAMP)
-	$(PY) -m components.docs --write README.md
+	$(PY) -m components.docs --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache

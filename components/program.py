@@ -13,7 +13,7 @@ import json
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import pulumi
 import yaml
@@ -34,11 +34,16 @@ class StackConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RegisteredResource:
-    """One resource registration as the engine would see it."""
+    """One resource registration as the engine would see it.
+
+    ``inputs`` and ``outputs`` use Pulumi property names (camelCase), as ``Mocks.new_resource``
+    receives and returns them.
+    """
 
     type_: str
     name: str
     urn: str
+    id: str
     parent_urn: str
     custom: bool
     inputs: dict[str, Any]
@@ -64,6 +69,13 @@ class ProgramResult:
         if len(matches) != 1:
             names = [r.name for r in self.of_type(type_)]
             raise LookupError(f"expected one {type_} ending {name_suffix!r}, found {names}")
+        return matches[0]
+
+    def by_id(self, resource_id: str) -> RegisteredResource:
+        """The resource whose physical id is ``resource_id``."""
+        matches = [resource for resource in self.resources if resource.id == resource_id]
+        if len(matches) != 1:
+            raise LookupError(f"expected one resource with id {resource_id!r}, found {len(matches)}")
         return matches[0]
 
     def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
@@ -130,6 +142,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     type_=request.type,
                     name=request.name,
                     urn=response.urn,
+                    id=registration.id if registration else "",
                     parent_urn=request.parent,
                     custom=bool(request.custom),
                     inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
@@ -145,13 +158,14 @@ def run_program(
     stack_config: Union[str, Path, StackConfig, None],
     mocks: pulumi.runtime.Mocks,
     *,
-    program: Optional[Path] = None,
+    program: Union[Path, Callable[[], Any], None] = None,
     project: str = PROJECT_NAME,
     stack: Optional[str] = None,
     config: Optional[dict[str, Any]] = None,
     preview: bool = False,
 ) -> ProgramResult:
-    """Run ``program`` (default: the project's ``__main__.py``) under the mock runtime.
+    """Run ``program`` (default: the project's ``__main__.py``; a path or a callable) under the
+    mock runtime.
 
     ``stack_config`` is a ``Pulumi.<stack>.yaml`` path (or parsed ``StackConfig``); ``config``
     adds or overrides keys. Each run gets a fresh event loop and runtime state, so runs are
@@ -183,9 +197,8 @@ def run_program(
             monitor=_RecordingMonitor(mocks, resources),
         )
         main = program or PROJECT_DIR / "__main__.py"
-        loop.run_until_complete(
-            run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__"))
-        )
+        body = main if callable(main) else lambda: runpy.run_path(str(main), run_name="__main__")
+        loop.run_until_complete(run_pulumi_func(body))
         root = pulumi_settings.get_root_resource()
         exported = dict(getattr(root, "outputs", {}) or {})
         outputs = {key: _resolve(loop, value) for key, value in exported.items()}

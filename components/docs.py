@@ -1,0 +1,183 @@
+"""Generate the reference docs from the one place each input is documented: its docstring.
+
+``python -m components.docs --write`` rewrites, from the Pulumi analyzer's view of the args
+(the same view the package schema comes from) and from ``profiles.PROFILES``:
+
+- the README's args table (between ``<!-- args:start -->`` and ``<!-- args:end -->``),
+- the README's profile table (between ``<!-- profiles:start -->`` and ``<!-- profiles:end -->``),
+- the ``config:`` schema of ``Pulumi.yaml``.
+
+``--check`` exits 1 when any of them is out of date (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition
+
+from .config import DEFAULT_APP_NAME, NAME_KEY
+from .fargate_app import FargateApp
+from .profiles import PROFILES, Profile
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PULUMI_YAML = ROOT / "Pulumi.yaml"
+PACKAGE = "fargate-app"
+#: Args whose default does not depend on the profile: safe to declare in Pulumi.yaml's schema.
+STATIC_DEFAULTS: dict[str, Any] = {
+    "imageTag": "latest",
+    "containerPort": 80,
+    "cpu": 256,
+    "memory": 512,
+    "cpuArchitecture": "X86_64",
+    "healthCheckPath": "/",
+    "readonlyRootFilesystem": True,
+    "assignPublicIp": False,
+    "profile": "dev",
+}
+
+
+def _one_line(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _type_name(prop: PropertyDefinition, types: dict[str, Any]) -> str:
+    if prop.ref:
+        return "object"
+    if prop.items is not None:
+        return f"list[{_type_name(prop.items, types)}]"
+    if prop.additional_properties is not None:
+        return f"map[{_type_name(prop.additional_properties, types)}]"
+    return prop.type.value if prop.type else "any"
+
+
+def _analysis() -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
+    result = Analyzer(PACKAGE).analyze([FargateApp])
+    component = result["component_definitions"]["FargateApp"]
+    return component.inputs, result["type_definitions"], component.inputs_mapping
+
+
+def args_table() -> str:
+    """Markdown table of every arg: Python key, stack config key, type, description."""
+    inputs, types, mapping = _analysis()
+    rows = ["| arg | stack config key | type | description |", "|---|---|---|---|"]
+    for camel, prop in inputs.items():
+        rows.append(
+            f"| `{mapping[camel]}` | `{PACKAGE}:{camel}` | {_type_name(prop, types)} "
+            f"| {_one_line(prop.description)} |"
+        )
+        if prop.ref:
+            nested = types[prop.ref.rsplit(":", 1)[-1]]
+            for nested_camel, nested_prop in nested.properties.items():
+                rows.append(
+                    f"| `{mapping[camel]}.{nested.properties_mapping[nested_camel]}` "
+                    f"| `{camel}.{nested_camel}` | {_type_name(nested_prop, types)} "
+                    f"| {_one_line(nested_prop.description)} |"
+                )
+    return "\n".join(rows)
+
+
+def _attribute_docstrings(cls: type) -> dict[str, str]:
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, following in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr):
+            docs[node.target.id] = _one_line(following.value.value)  # type: ignore[attr-defined]
+    return docs
+
+
+def profiles_table() -> str:
+    """Markdown table of what each profile sets."""
+    docs = _attribute_docstrings(Profile)
+    names = list(PROFILES)
+    rows = [f"| setting | {' | '.join(names)} |", f"|---|{'---|' * len(names)}"]
+    for item in dataclasses.fields(Profile):
+        values = [_format(getattr(PROFILES[name], item.name)) for name in names]
+        rows.append(f"| {docs[item.name]} | {' | '.join(values)} |")
+    return "\n".join(rows)
+
+
+def _format(value: Any) -> str:
+    return "yes" if value is True else "no" if value is False else f"`{value}`"
+
+
+def config_schema() -> dict[str, Any]:
+    """Pulumi.yaml ``config:`` entries (namespace-less keys) for every arg, plus ``name``."""
+    inputs, types, _ = _analysis()
+    schema: dict[str, Any] = {
+        NAME_KEY: {
+            "type": "string",
+            "description": "Name of the app: logical name of the FargateApp and prefix of its "
+            "resources' names.",
+            "default": DEFAULT_APP_NAME,
+        }
+    }
+    for camel, prop in inputs.items():
+        entry: dict[str, Any] = {}
+        if prop.items is not None:
+            entry = {"type": "array", "items": {"type": _type_name(prop.items, types)}}
+        elif prop.type is not None and not prop.ref and prop.additional_properties is None:
+            entry = {"type": prop.type.value}
+        entry["description"] = _one_line(prop.description)
+        if camel in STATIC_DEFAULTS:
+            entry["default"] = STATIC_DEFAULTS[camel]
+        schema[camel] = entry
+    return schema
+
+
+def _replace_block(text: str, marker: str, content: str) -> str:
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md: markers {start} / {end} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content}\n{end}{tail}"
+
+
+def render_readme(text: str) -> str:
+    """``text`` with its generated tables brought up to date."""
+    text = _replace_block(text, "args", args_table())
+    return _replace_block(text, "profiles", profiles_table())
+
+
+def render_pulumi_yaml(text: str) -> str:
+    """``Pulumi.yaml`` with its ``config:`` schema brought up to date (everything else kept)."""
+    document = yaml.safe_load(text)
+    document["config"] = config_schema()
+    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    return header + yaml.safe_dump(document, sort_keys=False, width=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (``--write``) or verify (``--check``) the generated docs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite README.md and Pulumi.yaml")
+    mode.add_argument("--check", action="store_true", help="exit 1 if they are out of date")
+    options = parser.parse_args(argv)
+    stale = []
+    for path, render in ((README, render_readme), (PULUMI_YAML, render_pulumi_yaml)):
+        current = path.read_text()
+        wanted = render(current)
+        if wanted != current:
+            stale.append(path.name)
+            if options.write:
+                path.write_text(wanted)
+    if options.check and stale:
+        print(f"out of date: {', '.join(stale)}; run `make docs`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
