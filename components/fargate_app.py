@@ -1,6 +1,5 @@
 """FargateApp: a containerized web app on AWS Fargate behind an ALB, as one component."""
 
-
 from typing import Optional, TypedDict
 
 import pulumi

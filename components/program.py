@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 import pulumi
 import yaml
@@ -75,7 +76,9 @@ class ProgramResult:
         """The resource whose physical id is ``resource_id``."""
         matches = [resource for resource in self.resources if resource.id == resource_id]
         if len(matches) != 1:
-            raise LookupError(f"expected one resource with id {resource_id!r}, found {len(matches)}")
+            raise LookupError(
+                f"expected one resource with id {resource_id!r}, found {len(matches)}"
+            )
         return matches[0]
 
     def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:

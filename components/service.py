@@ -75,7 +75,7 @@ def container_definitions(
                 "hostPort": settings.container_port,
                 "protocol": "tcp",
             }
-        ],  # fmt: skip
+        ],
         "environment": [{"name": k, "value": v} for k, v in sorted(settings.environment.items())],
         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
         "logConfiguration": {
@@ -254,7 +254,7 @@ class Service(pulumi.ComponentResource):
                 lambda values: container_definitions(
                     settings, values[0], values[1], region, values[2]
                 )
-            ),  # fmt: skip
+            ),
             tags=tags,
             opts=child,
         )
@@ -298,7 +298,7 @@ class Service(pulumi.ComponentResource):
             ),
         )
         if settings.autoscaling:
-            self._autoscaling(name, settings, cluster, service, request_count_label)
+            self._autoscaling(name, settings, cluster, service, request_count_label, tags)
 
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
@@ -327,6 +327,7 @@ class Service(pulumi.ComponentResource):
         cluster: aws.ecs.Cluster,
         service: aws.ecs.Service,
         request_count_label: Optional[pulumi.Input[str]],
+        tags: dict[str, str],
     ) -> None:
         """Target tracking on CPU, memory and/or ALB requests per target."""
         scaling = settings.autoscaling
@@ -339,6 +340,7 @@ class Service(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
             min_capacity=scaling.min_count,
             max_capacity=scaling.max_count,
+            tags=tags,
             opts=child,
         )
         metrics: list[tuple[str, str, float, Optional[pulumi.Input[str]]]] = []
@@ -350,9 +352,13 @@ class Service(pulumi.ComponentResource):
             )
         if scaling.requests_per_target is not None:
             metrics.append(
-                ("requests", "ALBRequestCountPerTarget", float(scaling.requests_per_target),
-                 request_count_label)
-            )  # fmt: skip
+                (
+                    "requests",
+                    "ALBRequestCountPerTarget",
+                    float(scaling.requests_per_target),
+                    request_count_label,
+                )
+            )
         for suffix, metric, target_value, label in metrics:
             aws.appautoscaling.Policy(
                 f"{name}-scale-{suffix}",

@@ -16,8 +16,9 @@ from .fake_aws import FakeAws
 APP = "web"
 
 
-def deploy(args: dict[str, Any], *, stack: str = "test", name: str = APP,
-           mocks: FakeAws | None = None) -> ProgramResult:  # fmt: skip
+def deploy(
+    args: dict[str, Any], *, stack: str = "test", name: str = APP, mocks: FakeAws | None = None
+) -> ProgramResult:
     """Register one FargateApp with ``args`` under mocks; returns what was registered."""
 
     def program() -> None:
@@ -37,4 +38,3 @@ def container_of(result: ProgramResult) -> dict[str, Any]:
     task = result.one("aws:ecs/taskDefinition:TaskDefinition")
     (container,) = json.loads(task.inputs["containerDefinitions"])
     return container
-

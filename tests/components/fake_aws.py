@@ -51,7 +51,9 @@ class FakeAws(pulumi.runtime.Mocks):
             outputs["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
             outputs["name"] = name
         elif args.typ == "aws:lb/loadBalancer:LoadBalancer":
-            outputs["arn"] = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{name}/1"
+            outputs["arn"] = (
+                f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{name}/1"
+            )
             outputs["arnSuffix"] = f"app/{name}/1"
             outputs["dnsName"] = f"{name}-1.{REGION}.elb.amazonaws.com"
         elif args.typ == "aws:lb/targetGroup:TargetGroup":
@@ -59,8 +61,11 @@ class FakeAws(pulumi.runtime.Mocks):
             outputs["arnSuffix"] = f"targetgroup/{name}/1"
         elif args.typ == "aws:ecs/service:Service":
             resource_id = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{outputs['name']}"
-        elif args.typ in ("aws:iam/role:Role", "aws:cloudwatch/logGroup:LogGroup",
-                          "aws:ecs/cluster:Cluster"):  # fmt: skip
+        elif args.typ in (
+            "aws:iam/role:Role",
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:ecs/cluster:Cluster",
+        ):
             outputs["name"] = name
             if args.typ == "aws:iam/role:Role":
                 resource_id = name

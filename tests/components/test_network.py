@@ -65,8 +65,9 @@ def test_public_route_table_goes_to_internet_gateway(app):
 
 def test_vpc_endpoints_give_private_paths_to_ecr_s3_logs_and_secrets(app):
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
-    result = app({"network": {"nat_gateways": "none", "vpc_endpoints": True},
-                  "secrets": {"DB": secret}})  # fmt: skip
+    result = app(
+        {"network": {"nat_gateways": "none", "vpc_endpoints": True}, "secrets": {"DB": secret}}
+    )
     endpoints = {
         e.inputs["serviceName"].split("us-east-1.")[1]: e
         for e in result.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
@@ -78,8 +79,13 @@ def test_vpc_endpoints_give_private_paths_to_ecr_s3_logs_and_secrets(app):
 
 def test_bring_your_own_vpc_creates_no_network_resources(app):
     result = app(
-        {"network": {"vpc_id": "vpc-123", "public_subnet_ids": ["subnet-p1", "subnet-p2"],
-                     "private_subnet_ids": ["subnet-a", "subnet-b"]}}  # fmt: skip
+        {
+            "network": {
+                "vpc_id": "vpc-123",
+                "public_subnet_ids": ["subnet-p1", "subnet-p2"],
+                "private_subnet_ids": ["subnet-a", "subnet-b"],
+            }
+        }
     )
     network_types = {"aws:ec2/vpc:Vpc", SUBNET, NAT, "aws:ec2/internetGateway:InternetGateway"}
     assert not [r for r in result.resources if r.type_ in network_types]

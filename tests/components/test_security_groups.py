@@ -19,8 +19,10 @@ def test_task_ingress_only_from_the_alb_security_group_on_the_container_port(app
     (rule,) = _rules(result, INGRESS, tasks)
     assert rule.inputs["referencedSecurityGroupId"] == alb.id
     assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (
-        8080, 8080, "tcp",
-    )  # fmt: skip
+        8080,
+        8080,
+        "tcp",
+    )
     assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
 
 
@@ -55,8 +57,10 @@ def test_task_egress_is_https_only(app):
     _, tasks = _groups(result)
     (rule,) = _rules(result, EGRESS, tasks)
     assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (
-        443, 443, "tcp",
-    )  # fmt: skip
+        443,
+        443,
+        "tcp",
+    )
 
 
 def test_every_security_group_and_rule_has_a_description(app):

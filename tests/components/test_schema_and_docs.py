@@ -1,0 +1,91 @@
+"""The Pulumi package schema the SDK's analyzer derives, and the docs generated from it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from pulumi.provider.experimental.component import ComponentProvider
+
+from components import FargateApp
+from components.config import camel_case
+from components.docs import args_table, config_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _schema():
+    provider = ComponentProvider([FargateApp], "fargate-app", version="0.1.0")
+    return json.loads(provider.schema)  # what `pulumi package get-schema` would return
+
+
+def test_analyzer_derives_a_schema_for_other_languages():
+    schema = _schema()
+    resource = schema["resources"]["fargate-app:index:FargateApp"]
+    assert resource["isComponent"] is True
+    inputs = resource["inputProperties"]
+    assert {
+        "image",
+        "containerPort",
+        "cpu",
+        "memory",
+        "cpuArchitecture",
+        "desiredCount",
+        "environment",
+        "secrets",
+        "healthCheckPath",
+        "healthCheckCommand",
+        "readonlyRootFilesystem",
+        "logRetentionDays",
+        "profile",
+        "tags",
+        "network",
+        "loadBalancer",
+        "autoscaling",
+    } <= set(inputs)
+    assert inputs["cpu"]["type"] == "integer"
+    assert "Fargate pair" in inputs["memory"]["description"]
+    assert inputs["network"]["$ref"] == "#/types/fargate-app:index:NetworkArgs"
+    network = schema["types"]["fargate-app:index:NetworkArgs"]["properties"]
+    assert {"cidrBlock", "azCount", "natGateways", "vpcId"} <= set(network)
+    outputs = resource["properties"]
+    assert {"url", "serviceArn", "reconcile", "privateSubnetIds"} <= set(outputs)
+    assert set(resource.get("required", [])) >= {"url", "reconcile"}
+
+
+def test_plugin_manifest_and_entry_point_exist():
+    manifest = yaml.safe_load((ROOT / "components/PulumiPlugin.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    entry = (ROOT / "components/__main__.py").read_text()
+    assert 'component_provider_host([FargateApp], name="fargate-app"' in entry
+
+
+def test_generated_docs_are_up_to_date():
+    check = subprocess.run(
+        [sys.executable, "-m", "components.docs", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_readme_table_and_project_config_cover_every_arg():
+    from components.args import FargateAppArgs
+
+    table = args_table()
+    schema = config_schema()
+    for key in FargateAppArgs.__annotations__:
+        assert f"| `{key}` |" in table
+        assert camel_case(key) in schema
+    assert schema["cpu"] == {
+        "type": "integer",
+        "description": schema["cpu"]["description"],
+        "default": 256,
+    }
+    assert "default" not in schema["desiredCount"]  # profile-dependent: never a static default
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "fargate-app" and project["stackConfigDir"] == "stacks"
+    assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": ".venv"}
+    assert project["config"] == schema

@@ -1,0 +1,132 @@
+"""The program (`__main__.py`) under mocks with each stack file, and config-key checking."""
+
+from pathlib import Path
+
+import pytest
+
+from components import FargateAppConfigError
+from components.program import StackConfigError, load_stack_config, run_program
+
+from .fake_aws import FakeAws
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def test_there_are_dev_prod_and_localstack_stacks():
+    assert {p.name for p in STACK_FILES} >= {
+        "Pulumi.dev.yaml",
+        "Pulumi.prod.yaml",
+        "Pulumi.localstack.yaml",
+    }
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
+def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
+    result = run_program(stack_file, FakeAws())
+    outputs = result.outputs
+    assert outputs["url"].startswith(("http://", "https://"))
+    reconcile = outputs["reconcile"]
+    assert set(reconcile) == {
+        "cluster",
+        "service",
+        "region",
+        "desired_count",
+        "min_count",
+        "max_count",
+        "target_group_arn",
+    }
+    assert reconcile["min_count"] <= reconcile["desired_count"] <= reconcile["max_count"]
+    assert result.of_type("aws:ecs/service:Service")
+
+
+def test_prod_stack_is_https_multi_az_and_autoscaled():
+    result = run_program(ROOT / "stacks/Pulumi.prod.yaml", FakeAws())
+    assert result.outputs["url"].startswith("https://")
+    assert len(result.outputs["private_subnet_ids"]) == 3
+    assert len(result.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert result.one("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"]
+    assert (result.outputs["reconcile"]["min_count"], result.outputs["reconcile"]["max_count"]) == (
+        2,
+        10,
+    )
+
+
+def test_localstack_stack_points_every_service_at_port_4566():
+    config = load_stack_config(ROOT / "stacks/Pulumi.localstack.yaml").config
+    (endpoints,) = config["aws:endpoints"]
+    services = {
+        "ec2",
+        "ecr",
+        "ecs",
+        "elbv2",
+        "iam",
+        "cloudwatchlogs",
+        "applicationautoscaling",
+        "sts",
+    }
+    assert services <= set(endpoints)
+    assert set(endpoints.values()) == {"http://localhost:4566"}
+    assert config["aws:skipCredentialsValidation"] is True
+    assert config["aws:skipRequestingAccountId"] is True
+    assert config["aws:skipMetadataApiCheck"] is True
+    assert config["aws:maxRetries"] <= 3
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"fargate-app:cpuu": "512"}, "config fargate-app:cpuu: unknown key; allowed: "),
+        (
+            {"fargate-app:loadBalancer": '{"certArn": "x"}'},
+            "config fargate-app:loadBalancer.certArn: unknown key; allowed: accessLogsBucket",
+        ),
+        ({"fargate-app:memory": "3000"}, "FargateApp memory: 3000 is not allowed"),
+        (
+            {"fargate-app:network": '"10.0.0.0/16"'},
+            "config fargate-app:network: '10.0.0.0/16' is not allowed; expected an object",
+        ),
+    ],
+)
+def test_config_typos_and_bad_values_are_errors(config, message):
+    with pytest.raises(FargateAppConfigError) as caught:
+        run_program(ROOT / "stacks/Pulumi.dev.yaml", FakeAws(), config=config)
+    assert message in str(caught.value)
+
+
+def test_config_values_arrive_typed_like_the_engine_sends_them():
+    result = run_program(
+        ROOT / "stacks/Pulumi.dev.yaml",
+        FakeAws(),
+        config={
+            "fargate-app:cpu": "1024",
+            "fargate-app:memory": "2048",
+            "fargate-app:imageTag": "42",
+            "fargate-app:image": None,
+        },
+    )
+    task = result.one("aws:ecs/taskDefinition:TaskDefinition")
+    assert (task.inputs["cpu"], task.inputs["memory"]) == ("1024", "2048")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("Pulumi.x.yaml", "config: [1, 2]", "expected a mapping with a 'config' mapping"),
+        ("Pulumi.x.yaml", "config: {cpu: 1}", "config key 'cpu' must be namespaced"),
+        ("Pulumi.x.yaml", "config: {a: [", "not valid YAML at line"),
+        ("Pulumi.x.yaml", "config: {'aws:secretKey': {secure: AAE=}}", "encrypted secret"),
+        ("stack.yaml", "config: {}", "expected a file named Pulumi.<stack>.yaml"),
+    ],
+)
+def test_bad_stack_files_give_one_line_errors(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(StackConfigError) as caught:
+        load_stack_config(path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_stack_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(StackConfigError, match="cannot read"):
+        load_stack_config(tmp_path / "Pulumi.nope.yaml")
