@@ -1,0 +1,193 @@
+"""Application Load Balancer guardrails: the load balancer itself and its listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import EnforcementLevel
+
+from policies.rules.base import (
+    PROD_CONFIG,
+    GuardrailResourcePolicy,
+    GuardrailStackPolicy,
+    Node,
+    StackView,
+)
+from policies.rules.props import get, is_unknown, truthy
+
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+
+DEFAULT_ALLOWED_SSL_POLICIES = [
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+]
+"""Pass FSBP ELB.17 and checkov CKV_AWS_103; the first also passes CKV2_AWS_74."""
+
+DESYNC_MODES = ("defensive", "strictest")
+
+
+def _is_application(props: dict[str, Any]) -> bool:
+    kind = get(props, "loadBalancerType", "application")
+    return not is_unknown(kind) and kind == "application"
+
+
+def _drop_invalid_headers(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not _is_application(props):
+        return
+    drop = truthy(get(props, "dropInvalidHeaderFields", False))
+    if not is_unknown(drop) and not drop:
+        yield "dropInvalidHeaderFields is not true: malformed HTTP headers reach the targets."
+
+
+def _access_logs(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    enabled = truthy(get(props, "accessLogs.enabled", False))
+    bucket = get(props, "accessLogs.bucket")
+    if is_unknown(enabled) or is_unknown(bucket):
+        return
+    if not (enabled and bucket):
+        yield "access logs are off (FargateApp input load_balancer.access_logs_bucket)."
+
+
+def _deletion_protection(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not config.get("prod", False):
+        return
+    protected = truthy(get(props, "enableDeletionProtection", False))
+    if not is_unknown(protected) and not protected:
+        yield "enableDeletionProtection is not true in production."
+
+
+def _desync_mitigation(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not _is_application(props):
+        return
+    mode = get(props, "desyncMitigationMode", "defensive")  # AWS default: defensive
+    if not is_unknown(mode) and mode not in DESYNC_MODES:
+        yield f"desyncMitigationMode is {mode!r}; use defensive or strictest."
+
+
+def _tls_policy(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    protocol = get(props, "protocol")
+    if is_unknown(protocol) or protocol not in ("HTTPS", "TLS"):
+        return
+    allowed = config.get("allowedSslPolicies") or DEFAULT_ALLOWED_SSL_POLICIES
+    policy = get(props, "sslPolicy")
+    if is_unknown(policy):
+        return
+    if policy is None:
+        yield (
+            f"{protocol} listener has no sslPolicy, so AWS picks its current default; pin one of: "
+            f"{', '.join(allowed)}."
+        )
+    elif policy not in allowed:
+        yield f"sslPolicy {policy} is not allowed; use one of: {', '.join(allowed)}."
+
+
+def _http_redirects(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    by_alb: dict[str, list[Node]] = {}
+    for listener in stack.of_type(*LISTENERS):
+        ref = stack.refs(
+            listener, "loadBalancerArn", listener.get("loadBalancerArn"), *LOAD_BALANCERS
+        )
+        for alb in ref.nodes:
+            by_alb.setdefault(alb.urn, []).append(listener)
+    for alb in stack.of_type(*LOAD_BALANCERS):
+        if not _is_application(alb.props):
+            continue
+        listeners = by_alb.get(alb.urn, [])
+        protocols = [listener.get("protocol", "HTTP") for listener in listeners]
+        if any(is_unknown(protocol) for protocol in protocols):
+            continue
+        if "HTTPS" in protocols:
+            for listener, protocol in zip(listeners, protocols, strict=True):
+                if protocol == "HTTP" and not _only_redirects_to_https(listener):
+                    yield (
+                        f"HTTP listener {listener.name!r} does not only redirect to HTTPS although "
+                        "the load balancer has an HTTPS listener.",
+                        listener.urn,
+                    )
+        elif config.get("prod", False) and listeners:
+            internal = truthy(alb.get("internal", False))
+            if not is_unknown(internal) and not internal:
+                yield (
+                    f"internet-facing load balancer {alb.name!r} has no HTTPS listener in "
+                    "production (FargateApp: load_balancer.certificate_arn).",
+                    alb.urn,
+                )
+
+
+def _only_redirects_to_https(listener: Node) -> bool:
+    actions = listener.get("defaultActions", [])
+    if is_unknown(actions):
+        return True  # cannot judge at preview
+    if not actions:
+        return False
+    for action in actions:
+        if is_unknown(action):
+            return True
+        if get(action, "type") != "redirect":
+            return False
+        protocol = get(action, "redirect.protocol")
+        if not is_unknown(protocol) and protocol != "HTTPS":
+            return False
+    return True
+
+
+POLICIES = [
+    GuardrailStackPolicy(
+        name="alb-http-redirects-to-https",
+        controls=("FSBP ELB.1", "CKV_AWS_2"),
+        description="With a certificate, the HTTP listener must only redirect to HTTPS; in "
+        "production an internet-facing ALB must have an HTTPS listener.",
+        check=_http_redirects,
+        config=PROD_CONFIG,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-drop-invalid-headers",
+        controls=("FSBP ELB.4", "CKV_AWS_131"),
+        description="Application Load Balancers must drop invalid HTTP header fields.",
+        resource_types=LOAD_BALANCERS,
+        check=_drop_invalid_headers,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-access-logs",
+        controls=("FSBP ELB.5", "CKV_AWS_91"),
+        description="Load balancers should write access logs to S3.",
+        resource_types=LOAD_BALANCERS,
+        check=_access_logs,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-deletion-protection",
+        controls=("FSBP ELB.6", "CKV_AWS_150"),
+        description="Load balancers must have deletion protection in production.",
+        resource_types=LOAD_BALANCERS,
+        check=_deletion_protection,
+        config=PROD_CONFIG,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-desync-mitigation",
+        controls=("FSBP ELB.12", "CKV_AWS_328"),
+        description="Application Load Balancers must use desync mitigation mode defensive or "
+        "strictest.",
+        resource_types=LOAD_BALANCERS,
+        check=_desync_mitigation,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-tls-policy",
+        controls=("FSBP ELB.17", "CKV_AWS_103", "CKV2_AWS_74"),
+        description="HTTPS and TLS listeners must use an allowed TLS security policy.",
+        resource_types=LISTENERS,
+        check=_tls_policy,
+        config={
+            "allowedSslPolicies": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": DEFAULT_ALLOWED_SSL_POLICIES,
+                "description": "TLS security policies a listener may use.",
+            }
+        },
+    ),
+]
+
+__all__ = ["POLICIES"]

@@ -1,0 +1,358 @@
+"""Network guardrails: subnets, the default security group and security group rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import EnforcementLevel
+
+from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, Node, StackView
+from policies.rules.props import as_list, get, is_unknown, strings, truthy
+
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SERVICE = "aws:ecs/service:Service"
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+GROUPS = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)
+
+WORLD = ("0.0.0.0/0", "::/0")
+DEFAULT_AUTHORIZED_WORLD_PORTS = [80, 443]
+HIGH_RISK_PORTS = tuple(
+    int(port)
+    for port in "20 21 22 23 25 110 135 143 445 1433 1434 3000 3306 3389 4333 5000 5432 5500 "
+    "5601 8080 8088 8888 9200 9300".split()
+)
+"""The ports FSBP EC2.19 treats as high risk."""
+
+ALL_PROTOCOLS = ("-1", "all", -1)
+PORTLESS_PROTOCOLS = ("icmp", "icmpv6", "1", "58", 1, 58)
+PULUMI_DEFAULT_DESCRIPTION = "Managed by Pulumi"
+
+
+@dataclass
+class Ingress:
+    """One ingress permission, whatever resource shape declared it."""
+
+    label: str
+    protocol: Any
+    from_port: Any
+    to_port: Any
+    cidrs: list[Any] = field(default_factory=list)
+    source_groups: list[Any] = field(default_factory=list)
+    source_prop: str = ""
+    self_reference: bool = False
+    description: Any = None
+
+    def ports(self) -> tuple[int, int] | None:
+        """Inclusive port range, None if not port-based or not known yet."""
+        if is_unknown(self.protocol) or self.protocol in PORTLESS_PROTOCOLS:
+            return None
+        if self.protocol in ALL_PROTOCOLS:
+            return (0, 65535)
+        if is_unknown(self.from_port) or is_unknown(self.to_port):
+            return None
+        low = int(self.from_port) if self.from_port is not None else 0
+        high = int(self.to_port) if self.to_port is not None else 65535
+        return (low, high)
+
+    def world_cidrs(self) -> list[str]:
+        """The internet-wide CIDRs among the sources."""
+        return [cidr for cidr in strings(self.cidrs) if cidr in WORLD]
+
+
+def ingresses(resource_type: str, props: dict[str, Any]) -> list[Ingress]:
+    """The ingress permissions a security group, ingress rule or legacy rule declares."""
+    if resource_type in GROUPS:
+        entries = as_list(get(props, "ingress", []))
+        if is_unknown(entries):
+            return []
+        return [_inline(entry, index) for index, entry in enumerate(entries) if entry]
+    if resource_type == INGRESS_RULE:
+        return [
+            Ingress(
+                label="rule",
+                protocol=get(props, "ipProtocol"),
+                from_port=get(props, "fromPort"),
+                to_port=get(props, "toPort"),
+                cidrs=[get(props, "cidrIpv4"), get(props, "cidrIpv6"), get(props, "prefixListId")],
+                source_groups=[get(props, "referencedSecurityGroupId")],
+                source_prop="referencedSecurityGroupId",
+                description=get(props, "description"),
+            )
+        ]
+    if resource_type == LEGACY_RULE and get(props, "type") == "ingress":
+        return [
+            Ingress(
+                label="rule",
+                protocol=get(props, "protocol"),
+                from_port=get(props, "fromPort"),
+                to_port=get(props, "toPort"),
+                cidrs=[
+                    *_items(get(props, "cidrBlocks")),
+                    *_items(get(props, "ipv6CidrBlocks")),
+                    *_items(get(props, "prefixListIds")),
+                ],
+                source_groups=[get(props, "sourceSecurityGroupId")],
+                source_prop="sourceSecurityGroupId",
+                self_reference=truthy(get(props, "self", False)) is True,
+                description=get(props, "description"),
+            )
+        ]
+    return []
+
+
+def _items(value: Any) -> list[Any]:
+    items = as_list(value)
+    return [items] if is_unknown(items) else items
+
+
+def _inline(entry: Any, index: int) -> Ingress:
+    return Ingress(
+        label=f"ingress[{index}]",
+        protocol=get(entry, "protocol"),
+        from_port=get(entry, "fromPort"),
+        to_port=get(entry, "toPort"),
+        cidrs=[
+            *_items(get(entry, "cidrBlocks")),
+            *_items(get(entry, "ipv6CidrBlocks")),
+            *_items(get(entry, "prefixListIds")),
+        ],
+        source_groups=_items(get(entry, "securityGroups")),
+        source_prop="ingress",
+        self_reference=truthy(get(entry, "self", False)) is True,
+        description=get(entry, "description"),
+    )
+
+
+def _describe_ports(ports: tuple[int, int]) -> str:
+    low, high = ports
+    if (low, high) == (0, 65535):
+        return "all ports"
+    return f"port {low}" if low == high else f"ports {low}-{high}"
+
+
+def _no_public_subnet_ips(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    mapped = truthy(get(props, "mapPublicIpOnLaunch", False))
+    if not is_unknown(mapped) and mapped:
+        yield "mapPublicIpOnLaunch is true: instances launched here get public IPs."
+
+
+def _world_open_ports(
+    props: dict[str, Any], config: dict[str, Any], resource_type: str
+) -> Iterator[str]:
+    authorized = set(config.get("authorizedWorldPorts") or DEFAULT_AUTHORIZED_WORLD_PORTS)
+    for ingress in ingresses(resource_type, props):
+        world, ports = ingress.world_cidrs(), ingress.ports()
+        if not world or ports is None:
+            continue
+        low, high = ports
+        risky = [port for port in HIGH_RISK_PORTS if low <= port <= high]
+        where = f"{ingress.label}: {_describe_ports(ports)} open to {', '.join(world)}"
+        if risky:
+            shown = ", ".join(map(str, risky[:8])) + (", ..." if len(risky) > 8 else "")
+            yield f"[FSBP EC2.19] {where} includes high-risk port(s) {shown}."
+        elif not (high - low < 1024 and set(range(low, high + 1)) <= authorized):
+            allowed = ", ".join(map(str, sorted(authorized)))
+            yield f"[FSBP EC2.18] {where}; only {allowed} may be open to the internet."
+
+
+def _world_ingress(
+    props: dict[str, Any], config: dict[str, Any], resource_type: str
+) -> Iterator[str]:
+    for ingress in ingresses(resource_type, props):
+        world, ports = ingress.world_cidrs(), ingress.ports()
+        if world and ports is not None:
+            yield (
+                f"{ingress.label}: {_describe_ports(ports)} open to {', '.join(world)}; expected "
+                "for a public load balancer's listener, otherwise narrow "
+                "load_balancer.allowed_cidrs."
+            )
+
+
+def _descriptions(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    description = get(props, "description")
+    if not is_unknown(description) and description in (None, "", PULUMI_DEFAULT_DESCRIPTION):
+        yield "the security group has no description of its own."
+    for direction in ("ingress", "egress"):
+        entries = as_list(get(props, direction, []))
+        if is_unknown(entries):
+            continue
+        for index, entry in enumerate(entries):
+            text = get(entry, "description")
+            if not is_unknown(text) and not text:
+                yield f"{direction}[{index}] has no description."
+
+
+def _rule_description(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    text = get(props, "description")
+    if not is_unknown(text) and not text:
+        yield "the security group rule has no description."
+
+
+def _default_sg_closed(
+    stack: StackView, config: dict[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    adopted: set[str] = set()
+    undecidable = False
+    for group in stack.of_type(DEFAULT_SECURITY_GROUP):
+        for direction in ("ingress", "egress"):
+            entries = group.get(direction, [])
+            if not is_unknown(entries) and entries:
+                yield (
+                    f"default security group {group.name!r} has {len(entries)} {direction} "
+                    "rule(s); it must have none.",
+                    group.urn,
+                )
+        ref = stack.refs(group, "vpcId", group.get("vpcId"), VPC)
+        undecidable |= ref.unresolved
+        adopted |= ref.urns
+    if undecidable:
+        return
+    for vpc in stack.of_type(VPC):
+        if vpc.urn not in adopted:
+            yield (
+                f"VPC {vpc.name!r} leaves its default security group with AWS's default rules; "
+                "adopt it with aws.ec2.DefaultSecurityGroup and no rules.",
+                vpc.urn,
+            )
+
+
+def _task_ingress_from_alb(
+    stack: StackView, config: dict[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    load_balancers = stack.of_type(*LOAD_BALANCERS)
+    if not load_balancers:
+        return
+    alb_groups: set[str] = set()
+    for lb in load_balancers:
+        alb_groups |= stack.refs(lb, "securityGroups", lb.get("securityGroups"), *GROUPS).urns
+    task_groups: dict[str, Node] = {}
+    for service in stack.of_type(SERVICE):
+        if not service.get("loadBalancers"):
+            continue
+        groups = service.get("networkConfiguration.securityGroups")
+        for group in stack.refs(service, "networkConfiguration", groups, *GROUPS).nodes:
+            task_groups[group.urn] = group
+    if not task_groups:
+        return
+    for group in task_groups.values():
+        for ingress in ingresses(group.type, group.props):
+            yield from _judge_task_ingress(stack, group, ingress, group, alb_groups)
+    for rule in stack.of_type(INGRESS_RULE, LEGACY_RULE):
+        target_prop = "securityGroupId"
+        target = stack.refs(rule, target_prop, rule.get(target_prop), *GROUPS)
+        for group_urn in target.urns & task_groups.keys():
+            for ingress in ingresses(rule.type, rule.props):
+                yield from _judge_task_ingress(
+                    stack, rule, ingress, task_groups[group_urn], alb_groups
+                )
+
+
+def _judge_task_ingress(
+    stack: StackView, holder: Node, ingress: Ingress, group: Node, alb_groups: set[str]
+) -> Iterator[tuple[str, str | None]]:
+    ports = ingress.ports()
+    what = _describe_ports(ports) if ports else "traffic"
+    cidrs = strings(ingress.cidrs)
+    if cidrs:
+        yield (
+            f"task security group {group.name!r} accepts {what} from CIDR {', '.join(cidrs)} "
+            f"({holder.name} {ingress.label}); only the load balancer's security group may reach "
+            "the tasks.",
+            holder.urn,
+        )
+        return
+    if ingress.self_reference:
+        yield (
+            f"task security group {group.name!r} accepts {what} from itself "
+            f"({holder.name} {ingress.label}); only the load balancer's security group may.",
+            holder.urn,
+        )
+        return
+    sources = [s for s in ingress.source_groups if s is not None]
+    if not sources:
+        return
+    ref = stack.refs(holder, ingress.source_prop, sources, *GROUPS)
+    if ref.unresolved:
+        return
+    strangers = [n.name for n in ref.nodes if n.urn not in alb_groups] + ref.external
+    if strangers:
+        yield (
+            f"task security group {group.name!r} accepts {what} from {', '.join(strangers)} "
+            f"({holder.name} {ingress.label}), which is not the load balancer's security group.",
+            holder.urn,
+        )
+
+
+SG_RULE_TYPES = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, INGRESS_RULE, LEGACY_RULE)
+
+POLICIES = [
+    GuardrailResourcePolicy(
+        name="subnet-no-public-ip-on-launch",
+        controls=("FSBP EC2.15", "CKV_AWS_130"),
+        description="Subnets must not auto-assign public IP addresses.",
+        resource_types=[SUBNET],
+        check=_no_public_subnet_ips,
+    ),
+    GuardrailStackPolicy(
+        name="vpc-default-security-group-closed",
+        controls=("FSBP EC2.2", "CKV2_AWS_12"),
+        description="Every VPC's default security group must be adopted and have no rules.",
+        check=_default_sg_closed,
+    ),
+    GuardrailResourcePolicy(
+        name="sg-world-open-ports",
+        controls=("FSBP EC2.18", "FSBP EC2.19", "CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),
+        description="Only authorized ports (default 80 and 443) may be open to the internet, "
+        "and never admin or database ports.",
+        resource_types=SG_RULE_TYPES,
+        check=_world_open_ports,
+        config={
+            "authorizedWorldPorts": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "default": DEFAULT_AUTHORIZED_WORLD_PORTS,
+                "description": "Ports that may be open to 0.0.0.0/0 or ::/0.",
+            }
+        },
+    ),
+    GuardrailResourcePolicy(
+        name="sg-world-ingress",
+        controls=("CKV_AWS_260",),
+        description="Ingress from the whole internet, even on authorized ports, is reported "
+        "for review.",
+        resource_types=SG_RULE_TYPES,
+        check=_world_ingress,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    GuardrailResourcePolicy(
+        name="sg-descriptions",
+        controls=("CKV_AWS_23",),
+        description="Security groups and their inline rules must have descriptions.",
+        resource_types=[SECURITY_GROUP],
+        check=_descriptions,
+    ),
+    GuardrailResourcePolicy(
+        name="sg-rule-descriptions",
+        controls=("CKV_AWS_23",),
+        description="Security group rules must have descriptions.",
+        resource_types=[INGRESS_RULE, EGRESS_RULE, LEGACY_RULE],
+        check=_rule_description,
+    ),
+    GuardrailStackPolicy(
+        name="ecs-task-ingress-only-from-alb",
+        controls=("FA.1",),
+        description="The security group of load-balanced ECS tasks must accept traffic only from "
+        "the load balancer's security group, never from a CIDR.",
+        check=_task_ingress_from_alb,
+    ),
+]
+
+__all__ = ["POLICIES", "Ingress", "ingresses"]

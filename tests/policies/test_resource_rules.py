@@ -1,0 +1,283 @@
+"""Every resource policy: a compliant resource, a violating one and an unknown-at-preview one,
+with the args built the way the engine builds them (camelCase props in the unknown proxy)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from policies.rules import ALL_POLICIES, GuardrailResourcePolicy
+
+from .helpers import UB, UN, UO, US, resource_violations
+
+SERVICE = "aws:ecs/service:Service"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+CLUSTER = "aws:ecs/cluster:Cluster"
+REPO = "aws:ecr/repository:Repository"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+SUBNET = "aws:ec2/subnet:Subnet"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+VPC = "aws:ec2/vpc:Vpc"
+TAGS = {"app": "web", "stack": "dev", "managed-by": "fargate-app"}
+PROD = {"prod": True}
+
+
+def containers(**fields: Any) -> str:
+    """A task's containerDefinitions JSON string with one container ``app``."""
+    return json.dumps([{"name": "app", "image": "nginx:1.27", **fields}])
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@dataclass
+class Case:
+    policy: str
+    type_: str
+    compliant: dict[str, Any]
+    violating: dict[str, Any]
+    unknown: dict[str, Any]
+    expect: str
+    """A substring of the violation message (the control ID where the rule names one)."""
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = [
+    Case(
+        "ecs-service-no-public-ip",
+        SERVICE,
+        {"networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-1"]}},
+        {"networkConfiguration": {"assignPublicIp": True, "subnets": ["subnet-1"]}},
+        {"networkConfiguration": {"assignPublicIp": UB, "subnets": [US]}},
+        "assignPublicIp is true",
+    ),
+    Case(
+        "ecs-container-not-privileged",
+        TASK,
+        {"containerDefinitions": containers(privileged=False)},
+        {"containerDefinitions": containers(privileged=True)},
+        {"containerDefinitions": US},
+        "'app' runs privileged",
+    ),
+    Case(
+        "ecs-readonly-root-filesystem",
+        TASK,
+        {"containerDefinitions": containers(readonlyRootFilesystem=True)},
+        {"containerDefinitions": containers(readonlyRootFilesystem=False)},
+        {"containerDefinitions": US},
+        "writable root filesystem",
+        PROD,
+    ),
+    Case(
+        "ecs-no-plaintext-secrets",
+        TASK,
+        {
+            "containerDefinitions": containers(
+                environment=[{"name": "LOG_LEVEL", "value": "info"}],
+                secrets=[
+                    {"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/p"}
+                ],
+            )
+        },
+        {"containerDefinitions": containers(environment=[{"name": "DB_PASSWORD", "value": "x1"}])},
+        {"containerDefinitions": US},
+        "sets DB_PASSWORD as a plain environment variable",
+    ),
+    Case(
+        "ecs-container-logging",
+        TASK,
+        {"containerDefinitions": containers(logConfiguration={"logDriver": "awslogs"})},
+        {"containerDefinitions": containers()},
+        {"containerDefinitions": US},
+        "has no logConfiguration",
+    ),
+    Case(
+        "ecs-service-latest-platform",
+        SERVICE,
+        {"platformVersion": "LATEST"},
+        {"platformVersion": "1.3.0"},
+        {"platformVersion": US},
+        "platformVersion is '1.3.0'",
+    ),
+    Case(
+        "ecs-cluster-container-insights",
+        CLUSTER,
+        {"settings": [{"name": "containerInsights", "value": "enabled"}]},
+        {"settings": [{"name": "containerInsights", "value": "disabled"}]},
+        {"settings": [{"name": "containerInsights", "value": US}]},
+        "containerInsights is disabled",
+    ),
+    Case(
+        "ecs-service-circuit-breaker",
+        SERVICE,
+        {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        {"deploymentCircuitBreaker": {"enable": False, "rollback": False}},
+        {"deploymentCircuitBreaker": {"enable": UB, "rollback": True}},
+        "deploymentCircuitBreaker is not enabled",
+    ),
+    Case(
+        "ecr-scan-on-push",
+        REPO,
+        {"imageScanningConfiguration": {"scanOnPush": True}},
+        {"imageScanningConfiguration": {"scanOnPush": False}},
+        {"imageScanningConfiguration": {"scanOnPush": UB}},
+        "scanOnPush is not true",
+    ),
+    Case(
+        "ecr-immutable-tags",
+        REPO,
+        {"imageTagMutability": "IMMUTABLE"},
+        {"imageTagMutability": "MUTABLE"},
+        {"imageTagMutability": US},
+        "imageTagMutability is MUTABLE",
+    ),
+    Case(
+        "alb-drop-invalid-headers",
+        LB,
+        {"loadBalancerType": "application", "dropInvalidHeaderFields": True},
+        {"loadBalancerType": "application", "dropInvalidHeaderFields": False},
+        {"loadBalancerType": "application", "dropInvalidHeaderFields": UB},
+        "dropInvalidHeaderFields is not true",
+    ),
+    Case(
+        "alb-access-logs",
+        LB,
+        {"accessLogs": {"bucket": "logs", "enabled": True}},
+        {"internal": False},
+        {"accessLogs": {"bucket": US, "enabled": True}},
+        "access logs are off",
+    ),
+    Case(
+        "alb-deletion-protection",
+        LB,
+        {"enableDeletionProtection": True},
+        {"enableDeletionProtection": False},
+        {"enableDeletionProtection": UB},
+        "enableDeletionProtection is not true in production",
+        PROD,
+    ),
+    Case(
+        "alb-desync-mitigation",
+        LB,
+        {"desyncMitigationMode": "defensive"},
+        {"desyncMitigationMode": "monitor"},
+        {"desyncMitigationMode": US},
+        "desyncMitigationMode is 'monitor'",
+    ),
+    Case(
+        "alb-tls-policy",
+        LISTENER,
+        {"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"},
+        {"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-2016-08"},
+        {"protocol": "HTTPS", "port": 443, "sslPolicy": US},
+        "sslPolicy ELBSecurityPolicy-2016-08 is not allowed",
+    ),
+    Case(
+        "subnet-no-public-ip-on-launch",
+        SUBNET,
+        {"mapPublicIpOnLaunch": False},
+        {"mapPublicIpOnLaunch": True},
+        {"mapPublicIpOnLaunch": UB},
+        "mapPublicIpOnLaunch is true",
+    ),
+    Case(
+        "sg-world-open-ports",
+        INGRESS,
+        {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": US},
+        "[FSBP EC2.19] rule: port 22 open to 0.0.0.0/0",
+    ),
+    Case(
+        "sg-world-ingress",
+        INGRESS,
+        {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.0.0/16"},
+        {"ipProtocol": "tcp", "fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0"},
+        {"ipProtocol": "tcp", "fromPort": 80, "toPort": 80, "cidrIpv4": US},
+        "port 80 open to 0.0.0.0/0",
+    ),
+    Case(
+        "sg-descriptions",
+        SG,
+        {"description": "ALB of web", "ingress": [{"description": "HTTPS", "protocol": "tcp"}]},
+        {"description": "Managed by Pulumi"},
+        {"description": US, "ingress": UO},
+        "no description of its own",
+    ),
+    Case(
+        "sg-rule-descriptions",
+        INGRESS,
+        {"description": "Listener port 80", "ipProtocol": "tcp"},
+        {"ipProtocol": "tcp"},
+        {"description": US, "ipProtocol": "tcp"},
+        "rule has no description",
+    ),
+    Case(
+        "iam-no-wildcards",
+        ROLE_POLICY,
+        {
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC"],
+                }
+            )
+        },
+        {"policy": document({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"})},
+        {"policy": US},
+        "[FSBP IAM.1] policy statement 0 allows every action (*)",
+    ),
+    Case(
+        "log-group-retention",
+        LOG_GROUP,
+        {"retentionInDays": 7},
+        {"name": "/ecs/web"},
+        {"retentionInDays": UN},
+        "the logs never expire",
+    ),
+    Case(
+        "required-tags",
+        VPC,
+        {"cidrBlock": "10.0.0.0/16", "tags": TAGS},
+        {"cidrBlock": "10.0.0.0/16", "tags": {"app": "web"}},
+        {"cidrBlock": "10.0.0.0/16", "tags": UO},
+        "missing required tag(s): stack, managed-by",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_compliant_resource_passes(case: Case) -> None:
+    assert resource_violations(case.policy, case.type_, case.compliant, case.config) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_violating_resource_is_reported(case: Case) -> None:
+    messages = resource_violations(case.policy, case.type_, case.violating, case.config)
+    assert len(messages) == 1, messages
+    assert case.expect in messages[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_unknown_at_preview_is_no_violation(case: Case) -> None:
+    assert resource_violations(case.policy, case.type_, case.unknown, case.config) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_other_resource_types_are_ignored(case: Case) -> None:
+    other = "aws:s3/bucketPolicy:BucketPolicy"  # not taggable, not inspected by any rule
+    assert resource_violations(case.policy, other, case.violating, case.config) == []
+
+
+def test_every_resource_policy_has_a_case() -> None:
+    resource_policies = {p.name for p in ALL_POLICIES if isinstance(p, GuardrailResourcePolicy)}
+    assert resource_policies == {case.policy for case in CASES}

@@ -1,0 +1,374 @@
+"""Every stack policy: a compliant stack, a violating one and one whose references are unknown at
+preview (StackValidationArgs built directly, props proxied like the engine does)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from policies.rules import ALL_POLICIES, GuardrailStackPolicy
+
+from .helpers import US, res, stack_violations
+
+VPC = "aws:ec2/vpc:Vpc"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SERVICE = "aws:ecs/service:Service"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+ROLE = "aws:iam/role:Role"
+REPO = "aws:ecr/repository:Repository"
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+
+ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
+ECS_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+ACCOUNT_TRUST = ECS_TRUST.replace(
+    '{"Service": "ecs-tasks.amazonaws.com"}', '{"AWS": "arn:aws:iam::210987654321:root"}'
+)
+LIFECYCLE_DOC = json.dumps({"rules": [{"rulePriority": 1, "action": {"type": "expire"}}]})
+FORWARD = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+REDIRECT = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}]
+
+
+def task_network(rule: dict[str, Any], ids_known: bool = True) -> list[tuple]:
+    """An ALB, its SG, a load-balanced service with its task SG, and one task ingress rule."""
+    alb_sg, task_sg = ("sg-alb", "sg-task") if ids_known else (US, US)
+    return [
+        res(SG, "alb-sg", {"id": alb_sg, "description": "alb"}),
+        res(SG, "task-sg", {"id": task_sg, "description": "tasks"}),
+        res(
+            LB, "alb", {"arn": ALB_ARN, "securityGroups": [alb_sg]}, {"securityGroups": ["alb-sg"]}
+        ),
+        res(
+            SERVICE,
+            "service",
+            {
+                "loadBalancers": [{"containerPort": 80, "targetGroupArn": "arn:tg"}],
+                "networkConfiguration": {"securityGroups": [task_sg], "subnets": ["subnet-1"]},
+            },
+            {"networkConfiguration": ["task-sg"]},
+        ),
+        res(
+            INGRESS,
+            "task-in",
+            {
+                "securityGroupId": task_sg,
+                "ipProtocol": "tcp",
+                "fromPort": 80,
+                "toPort": 80,
+                **rule,
+            },
+            {
+                "securityGroupId": ["task-sg"],
+                **(
+                    {"referencedSecurityGroupId": ["alb-sg"]}
+                    if "referencedSecurityGroupId" in rule
+                    else {}
+                ),
+            },
+        ),
+    ]
+
+
+def task_roles(execution: str, task: str, trust: str = ECS_TRUST, deps: bool = False) -> list:
+    return [
+        res(ROLE, "execution", {"arn": "arn:aws:iam::1:role/exec", "assumeRolePolicy": ECS_TRUST}),
+        res(ROLE, "task-role", {"arn": "arn:aws:iam::1:role/task", "assumeRolePolicy": trust}),
+        res(
+            TASK,
+            "task",
+            {"executionRoleArn": execution, "taskRoleArn": task},
+            {"executionRoleArn": ["execution"], "taskRoleArn": ["execution"]} if deps else None,
+        ),
+    ]
+
+
+def listeners(http_actions: list, with_https: bool = True, alb_arn: str = ALB_ARN) -> list:
+    specs = [
+        res(LB, "alb", {"arn": ALB_ARN, "loadBalancerType": "application", "internal": False}),
+        res(
+            LISTENER,
+            "http",
+            {
+                "loadBalancerArn": alb_arn,
+                "protocol": "HTTP",
+                "port": 80,
+                "defaultActions": http_actions,
+            },
+        ),
+    ]
+    if with_https:
+        specs.append(
+            res(
+                LISTENER,
+                "https",
+                {
+                    "loadBalancerArn": alb_arn,
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "defaultActions": FORWARD,
+                },
+            )
+        )
+    return specs
+
+
+@dataclass
+class Case:
+    policy: str
+    compliant: list[tuple]
+    violating: list[tuple]
+    unknown: list[tuple]
+    expect: str
+    culprit: str | None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = [
+    Case(
+        "ecs-task-ingress-only-from-alb",
+        task_network({"referencedSecurityGroupId": "sg-alb"}),
+        task_network({"cidrIpv4": "10.0.0.0/16"}),
+        task_network({"cidrIpv4": US}, ids_known=False),
+        "accepts port 80 from CIDR 10.0.0.0/16",
+        "task-in",
+    ),
+    Case(
+        "ecr-lifecycle-policy",
+        [
+            res(REPO, "repo", {"name": "web", "arn": "arn:repo"}),
+            res(LIFECYCLE, "lifecycle", {"repository": "web", "policy": LIFECYCLE_DOC}),
+        ],
+        [
+            res(REPO, "repo", {"name": "web", "arn": "arn:repo"}),
+            res(REPO, "other", {"name": "other", "arn": "arn:other"}),
+            res(LIFECYCLE, "lifecycle", {"repository": "other", "policy": LIFECYCLE_DOC}),
+        ],
+        [
+            res(REPO, "repo", {"name": US, "arn": US}),
+            res(LIFECYCLE, "lifecycle", {"repository": US, "policy": LIFECYCLE_DOC}),
+        ],
+        "repository 'repo' has no lifecycle policy",
+        "repo",
+    ),
+    Case(
+        "vpc-default-security-group-closed",
+        [res(VPC, "vpc", {"id": "vpc-1"}), res(DEFAULT_SG, "default", {"vpcId": "vpc-1"})],
+        [res(VPC, "vpc", {"id": "vpc-1"})],
+        [res(VPC, "vpc", {"id": US}), res(DEFAULT_SG, "default", {"vpcId": US})],
+        "leaves its default security group with AWS's default rules",
+        "vpc",
+    ),
+    Case(
+        "alb-http-redirects-to-https",
+        listeners(REDIRECT),
+        listeners(FORWARD),
+        listeners(FORWARD, alb_arn=US),
+        "HTTP listener 'http' does not only redirect to HTTPS",
+        "http",
+    ),
+    Case(
+        "iam-distinct-task-roles",
+        task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task"),
+        task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/exec"),
+        task_roles(US, US),
+        "uses the same role as execution role and task role",
+        "task",
+    ),
+    Case(
+        "iam-ecs-task-trust",
+        task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task"),
+        task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task", ACCOUNT_TRUST),
+        task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task", US),
+        "[CKV_AWS_61] role 'task-role' trust statement 0 trusts AWS:arn:aws:iam::210987654321:root",
+        "task-role",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_compliant_stack_passes(case: Case) -> None:
+    assert stack_violations(case.policy, case.compliant, case.config) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_violating_stack_is_reported_on_the_culprit(case: Case) -> None:
+    reported = stack_violations(case.policy, case.violating, case.config)
+    assert len(reported) == 1, reported
+    message, culprit = reported[0]
+    assert case.expect in message
+    assert culprit == case.culprit
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
+def test_unknown_references_are_no_violation(case: Case) -> None:
+    assert stack_violations(case.policy, case.unknown, case.config) == []
+
+
+def test_every_stack_policy_has_a_case() -> None:
+    stack_policies = {p.name for p in ALL_POLICIES if isinstance(p, GuardrailStackPolicy)}
+    assert stack_policies == {case.policy for case in CASES}
+
+
+# --- references resolved through the engine's property dependencies (preview of new resources)
+
+
+def test_task_ingress_from_cidr_is_caught_through_dependencies_when_ids_are_unknown() -> None:
+    reported = stack_violations(
+        "ecs-task-ingress-only-from-alb", task_network({"cidrIpv4": "0.0.0.0/0"}, ids_known=False)
+    )
+    assert [culprit for _, culprit in reported] == ["task-in"]
+    assert "from CIDR 0.0.0.0/0" in reported[0][0]
+
+
+def test_task_ingress_from_alb_passes_through_dependencies_when_ids_are_unknown() -> None:
+    specs = task_network({"referencedSecurityGroupId": US}, ids_known=False)
+    assert stack_violations("ecs-task-ingress-only-from-alb", specs) == []
+
+
+def test_same_role_is_caught_through_dependencies_when_arns_are_unknown() -> None:
+    reported = stack_violations("iam-distinct-task-roles", task_roles(US, US, deps=True))
+    assert [culprit for _, culprit in reported] == ["task"]
+
+
+# --- rule details
+
+
+def test_task_ingress_from_another_security_group_is_reported() -> None:
+    specs = task_network({"referencedSecurityGroupId": "sg-bastion"})
+    (message, culprit), *rest = stack_violations("ecs-task-ingress-only-from-alb", specs)
+    assert not rest and culprit == "task-in"
+    assert "from sg-bastion" in message and "not the load balancer's security group" in message
+
+
+def test_task_ingress_inline_cidr_on_the_task_group_is_reported() -> None:
+    specs = task_network({"referencedSecurityGroupId": "sg-alb"})
+    specs[1] = res(
+        SG,
+        "task-sg",
+        {
+            "id": "sg-task",
+            "description": "tasks",
+            "ingress": [
+                {"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}
+            ],
+        },
+    )
+    reported = stack_violations("ecs-task-ingress-only-from-alb", specs)
+    assert [culprit for _, culprit in reported] == ["task-sg"]
+
+
+def test_task_ingress_legacy_rule_from_cidr_is_reported() -> None:
+    specs = task_network({"referencedSecurityGroupId": "sg-alb"})
+    specs.append(
+        res(
+            LEGACY_RULE,
+            "legacy",
+            {
+                "type": "ingress",
+                "securityGroupId": "sg-task",
+                "protocol": "tcp",
+                "fromPort": 80,
+                "toPort": 80,
+                "cidrBlocks": ["192.168.0.0/16"],
+            },
+        )
+    )
+    reported = stack_violations("ecs-task-ingress-only-from-alb", specs)
+    assert [culprit for _, culprit in reported] == ["legacy"]
+
+
+def test_task_ingress_rule_is_not_applicable_without_a_load_balancer() -> None:
+    specs = [spec for spec in task_network({"cidrIpv4": "10.0.0.0/8"}) if spec[0] != LB]
+    assert stack_violations("ecs-task-ingress-only-from-alb", specs) == []
+
+
+def test_default_security_group_with_rules_is_reported() -> None:
+    specs = [
+        res(VPC, "vpc", {"id": "vpc-1"}),
+        res(
+            DEFAULT_SG,
+            "default",
+            {"vpcId": "vpc-1", "ingress": [{"protocol": "-1", "self": True}], "egress": []},
+        ),
+    ]
+    reported = stack_violations("vpc-default-security-group-closed", specs)
+    assert reported == [
+        ("default security group 'default' has 1 ingress rule(s); it must have none.", "default")
+    ]
+
+
+def test_lifecycle_policy_without_rules_is_reported() -> None:
+    specs = [
+        res(REPO, "repo", {"name": "web"}),
+        res(LIFECYCLE, "lifecycle", {"repository": "web", "policy": json.dumps({"rules": []})}),
+    ]
+    assert stack_violations("ecr-lifecycle-policy", specs) == [
+        ("lifecycle policy has no rules.", "lifecycle")
+    ]
+
+
+def test_http_listener_may_forward_without_a_certificate_outside_prod() -> None:
+    assert (
+        stack_violations("alb-http-redirects-to-https", listeners(FORWARD, with_https=False)) == []
+    )
+
+
+def test_public_alb_without_https_is_reported_in_prod() -> None:
+    reported = stack_violations(
+        "alb-http-redirects-to-https", listeners(FORWARD, with_https=False), {"prod": True}
+    )
+    assert [culprit for _, culprit in reported] == ["alb"]
+    assert "has no HTTPS listener in production" in reported[0][0]
+
+
+def test_internal_alb_without_https_passes_in_prod() -> None:
+    specs = listeners(FORWARD, with_https=False)
+    specs[0] = res(LB, "alb", {"arn": ALB_ARN, "internal": True})
+    assert stack_violations("alb-http-redirects-to-https", specs, {"prod": True}) == []
+
+
+def test_redirect_to_plain_http_is_reported() -> None:
+    to_http = [{"type": "redirect", "redirect": {"protocol": "HTTP", "port": "8080"}}]
+    reported = stack_violations("alb-http-redirects-to-https", listeners(to_http))
+    assert [culprit for _, culprit in reported] == ["http"]
+
+
+def test_any_role_trusting_every_principal_is_reported() -> None:
+    open_trust = ECS_TRUST.replace('{"Service": "ecs-tasks.amazonaws.com"}', '"*"')
+    specs = [res(ROLE, "ci", {"arn": "arn:aws:iam::1:role/ci", "assumeRolePolicy": open_trust})]
+    reported = stack_violations("iam-ecs-task-trust", specs)
+    assert reported == [
+        ("[CKV_AWS_60] role 'ci' trust statement 0 lets any principal assume the role.", "ci")
+    ]
+
+
+def test_unrelated_role_may_trust_another_service() -> None:
+    lambda_trust = ECS_TRUST.replace("ecs-tasks.amazonaws.com", "lambda.amazonaws.com")
+    specs = [res(ROLE, "fn", {"arn": "arn:aws:iam::1:role/fn", "assumeRolePolicy": lambda_trust})]
+    assert stack_violations("iam-ecs-task-trust", specs) == []
+
+
+def test_task_ingress_rule_judges_services_whose_load_balancers_are_unknown() -> None:
+    specs = task_network({"cidrIpv4": "10.0.0.0/16"})
+    service = specs[3]
+    specs[3] = res(SERVICE, "service", {**service[2], "loadBalancers": US}, service[3])
+    reported = stack_violations("ecs-task-ingress-only-from-alb", specs)
+    assert [culprit for _, culprit in reported] == ["task-in"]
