@@ -9,22 +9,21 @@ from typing import Any
 import pytest
 
 from components import FargateApp
+from components.mocks import AwsLikeMocks
 from components.program import ProgramResult, run_program
-
-from .fake_aws import FakeAws
 
 APP = "web"
 
 
 def deploy(
-    args: dict[str, Any], *, stack: str = "test", name: str = APP, mocks: FakeAws | None = None
+    args: dict[str, Any], *, stack: str = "test", name: str = APP, mocks: AwsLikeMocks | None = None
 ) -> ProgramResult:
     """Register one FargateApp with ``args`` under mocks; returns what was registered."""
 
     def program() -> None:
         FargateApp(name, args)
 
-    return run_program(None, mocks or FakeAws(), program=program, stack=stack)
+    return run_program(None, mocks or AwsLikeMocks(), program=program, stack=stack)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from components import FargateAppConfigError
+from components.mocks import AwsLikeMocks
 from components.program import StackConfigError, load_stack_config, run_program
-
-from .fake_aws import FakeAws
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -23,7 +22,7 @@ def test_there_are_dev_prod_and_localstack_stacks():
 
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
 def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
-    result = run_program(stack_file, FakeAws())
+    result = run_program(stack_file, AwsLikeMocks())
     outputs = result.outputs
     assert outputs["url"].startswith(("http://", "https://"))
     reconcile = outputs["reconcile"]
@@ -41,7 +40,7 @@ def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
 
 
 def test_prod_stack_is_https_multi_az_and_autoscaled():
-    result = run_program(ROOT / "stacks/Pulumi.prod.yaml", FakeAws())
+    result = run_program(ROOT / "stacks/Pulumi.prod.yaml", AwsLikeMocks())
     assert result.outputs["url"].startswith("https://")
     assert len(result.outputs["private_subnet_ids"]) == 3
     assert len(result.of_type("aws:ec2/natGateway:NatGateway")) == 3
@@ -90,14 +89,14 @@ def test_localstack_stack_points_every_service_at_port_4566():
 )
 def test_config_typos_and_bad_values_are_errors(config, message):
     with pytest.raises(FargateAppConfigError) as caught:
-        run_program(ROOT / "stacks/Pulumi.dev.yaml", FakeAws(), config=config)
+        run_program(ROOT / "stacks/Pulumi.dev.yaml", AwsLikeMocks(), config=config)
     assert message in str(caught.value)
 
 
 def test_config_values_arrive_typed_like_the_engine_sends_them():
     result = run_program(
         ROOT / "stacks/Pulumi.dev.yaml",
-        FakeAws(),
+        AwsLikeMocks(),
         config={
             "fargate-app:cpu": "1024",
             "fargate-app:memory": "2048",

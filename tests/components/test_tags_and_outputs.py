@@ -54,16 +54,15 @@ def _exported(args, **kwargs):
     import pulumi
 
     from components import OUTPUT_NAMES, FargateApp
+    from components.mocks import AwsLikeMocks
     from components.program import run_program
-
-    from .fake_aws import FakeAws
 
     def program():
         app = FargateApp("web", args)
         for name in OUTPUT_NAMES:
             pulumi.export(name, getattr(app, name))
 
-    return run_program(None, FakeAws(), program=program, stack="test").outputs
+    return run_program(None, AwsLikeMocks(), program=program, stack="test").outputs
 
 
 def test_outputs_and_reconcile_with_autoscaling():

@@ -107,9 +107,8 @@ def test_invalid_args_name_field_value_and_allowed(args, field, allowed):
 
 def test_invalid_args_register_nothing():
     from components import FargateApp
+    from components.mocks import AwsLikeMocks
     from components.program import run_program
-
-    from .fake_aws import FakeAws
 
     errors = []
 
@@ -119,16 +118,16 @@ def test_invalid_args_register_nothing():
         except FargateAppConfigError as error:
             errors.append(str(error))
 
-    result = run_program(None, FakeAws(), program=program)
+    result = run_program(None, AwsLikeMocks(), program=program)
     assert errors and "memory: 4096" in errors[0]
     assert result.resources == []
 
 
 def test_az_count_larger_than_the_region_offers_is_refused(app):
-    from .fake_aws import FakeAws
+    from components.mocks import AwsLikeMocks
 
     with pytest.raises(FargateAppConfigError, match=r"network.az_count: 3 .* has 2 available AZs"):
-        app({"network": {"az_count": 3}}, mocks=FakeAws(zones=["us-east-1a", "us-east-1b"]))
+        app({"network": {"az_count": 3}}, mocks=AwsLikeMocks(zones=["us-east-1a", "us-east-1b"]))
 
 
 @pytest.mark.parametrize(
