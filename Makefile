@@ -22,7 +22,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check components tests
+	$(PY) -m ruff format --check .
 
 ## policy: run the policy pack offline over every stack in stacks/
 policy: $(STAMP)

@@ -1,0 +1,103 @@
+"""Emulated ``pulumi up``: the project's program under Pulumi's mock runtime, made real.
+
+The same ``__main__.py`` and components run as with ``pulumi up``; every resource registration
+makes the AWS calls the provider would make against the local cloud (see ``mocks``), so the
+result is real AWS state with real ids. This is for local runs and tests; ``pulumi up -s
+localstack`` (or ``-s dev``) with the Pulumi CLI is the real path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from localcloud.deploy.context import DeployContext
+from localcloud.deploy.mocks import HANDLERS, Created, EmulatorMocks
+from localcloud.errors import ConfigError
+
+#: Where ``localcloud up`` writes the stack outputs (``pulumi stack output --json`` shape).
+DEFAULT_OUTPUTS_PATH = Path(".localcloud/outputs.json")
+
+__all__ = ["DEFAULT_OUTPUTS_PATH", "HANDLERS", "DeployResult", "deploy", "write_outputs"]
+
+
+@dataclass
+class DeployResult:
+    """What an emulated deploy produced."""
+
+    stack: str
+    outputs: dict[str, Any]
+    resources: list[Any] = field(default_factory=list)
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def deploy(
+    cloud: Any,
+    stack_config: str | Path,
+    *,
+    config: dict[str, Any] | None = None,
+    show_progress: bool = False,
+    console: Console | None = None,
+) -> DeployResult:
+    """Run the program of *stack_config* with every resource created on *cloud*.
+
+    *cloud* is a ``LocalCloud`` or ``RemoteCloud`` (anything with ``client()`` and ``region``);
+    *config* adds or overrides stack config keys. The stack's ``aws:region`` is honoured; its
+    ``aws:endpoints`` are not needed (every call goes to *cloud*). Raises ``ConfigError`` on a
+    bad stack config or component input and ``LocalCloudError`` on an AWS error or a resource
+    type without a handler, each with a one-line message.
+    """
+    from components.program import StackConfigError, load_stack_config, run_program
+
+    try:
+        parsed = load_stack_config(stack_config)
+    except StackConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    region = str({**parsed.config, **(config or {})}.get("aws:region") or cloud.region)
+    ids: dict[tuple[str, str], str] = {}
+    progress = None
+    if show_progress:
+        from localcloud.deploy.report import DeployProgress
+
+        progress = DeployProgress(console or Console())
+
+    def created(resource: Created) -> None:
+        ids[(resource.type_, resource.name)] = resource.id
+        if progress:
+            progress.created(resource)
+
+    mocks = EmulatorMocks(DeployContext(cloud, region), on_created=created)
+    started = time.monotonic()
+    try:
+        with progress or nullcontext():
+            result = run_program(parsed, mocks, config=config)
+    except Exception as exc:
+        if mocks.error is not None:
+            raise mocks.error from None
+        from components import FargateAppConfigError
+
+        if isinstance(exc, FargateAppConfigError):
+            raise ConfigError(str(exc).strip().splitlines()[0]) from None
+        raise
+    return DeployResult(
+        stack=parsed.stack,
+        outputs=json.loads(json.dumps(result.outputs, default=str)),
+        resources=result.resources,
+        ids=ids,
+        seconds=time.monotonic() - started,
+    )
+
+
+def write_outputs(outputs: dict[str, Any], path: str | Path = DEFAULT_OUTPUTS_PATH) -> Path:
+    """Write the outputs as ``pulumi stack output --json`` prints them; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+    return path

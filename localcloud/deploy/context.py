@@ -1,0 +1,82 @@
+"""What every resource handler needs: AWS clients bound to the cloud, names, tag formats."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+#: Pulumi's auto-name suffix: a dash and 7 random hex characters.
+AUTONAME_SUFFIX_LENGTH = 8
+
+
+class DeployContext:
+    """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel)."""
+
+    def __init__(self, cloud: Any, region: str) -> None:
+        self.cloud = cloud
+        self.region = region
+        self._clients: dict[str, Any] = {}
+        self._guard = threading.Lock()
+
+    def client(self, service_name: str) -> Any:
+        """A boto3 client (created once; boto3 clients are thread-safe)."""
+        with self._guard:
+            if service_name not in self._clients:
+                self._clients[service_name] = self.cloud.client(
+                    service_name, region_name=self.region
+                )
+            return self._clients[service_name]
+
+    @property
+    def account_id(self) -> str:
+        """The emulator's account id (from STS, like the provider)."""
+        with self._guard:
+            cached = self._clients.get("__account")
+        if cached is None:
+            cached = self.client("sts").get_caller_identity()["Account"]
+            with self._guard:
+                self._clients["__account"] = cached
+        return cached
+
+
+def autoname(logical: str, max_length: int = 255, lowercase: bool = False) -> str:
+    """Pulumi's auto-name: ``<logical>-<7 hex>``, the logical part cut to fit *max_length*."""
+    suffix = "-" + secrets.token_hex(4)[:7]
+    name = logical[: max_length - len(suffix)] + suffix
+    return name.lower() if lowercase else name
+
+
+def physical_name(
+    inputs: dict[str, Any], logical: str, max_length: int = 255, lowercase: bool = False
+) -> str:
+    """The ``name`` input, else ``namePrefix`` plus random hex, else the auto-name."""
+    if inputs.get("name"):
+        return str(inputs["name"])
+    prefix = inputs.get("namePrefix")
+    if prefix:
+        room = max(0, min(26, max_length - len(prefix)))
+        return prefix + secrets.token_hex(13)[:room]
+    return autoname(logical, max_length, lowercase)
+
+
+def tag_list(tags: dict[str, str] | None, key: str = "Key", value: str = "Value") -> list[dict]:
+    """Tags as the list most AWS APIs take (``[{"Key": k, "Value": v}]``)."""
+    return [{key: k, value: v} for k, v in (tags or {}).items()]
+
+
+def ec2_tag_specs(resource_type: str, tags: dict[str, str] | None) -> list[dict[str, Any]]:
+    """EC2 ``TagSpecifications`` for a create call (empty when there are no tags)."""
+    if not tags:
+        return []
+    return [{"ResourceType": resource_type, "Tags": tag_list(tags)}]
+
+
+def as_int(value: Any) -> int | None:
+    """Pulumi hands numbers over as floats; AWS APIs want ints."""
+    return None if value is None else int(value)
+
+
+def drop_none(**fields: Any) -> dict[str, Any]:
+    """Keyword arguments without the ones that are None (boto3 rejects None)."""
+    return {key: value for key, value in fields.items() if value is not None}

@@ -1,0 +1,122 @@
+"""pytest fixtures that give every test a local AWS cloud ("LocalStack test runs").
+
+Installed with the project (pytest11 entry point ``localcloud``), so any test can use:
+
+- ``local_cloud``: the session's cloud, reset before each test (all AWS state, the scheduler's
+  bookkeeping and the faults). It has ``endpoint_url``, ``region``, ``client(name)``,
+  ``scheduler`` and ``faults``.
+- ``aws_client``: factory of boto3 clients bound to it: ``aws_client("ecs")``.
+- ``ecs_scheduler``: the simulated ECS scheduler (``tick()`` for one deterministic step).
+- ``faults``: fault injection (``crash_loop``, ``capacity_shortage``, ``out_of_band_scale``,
+  ``unhealthy_targets``, ``throttle``, ``clear``); cleared after the test.
+- ``deployed_stack``: factory deploying a stack config into the cloud (emulated
+  ``pulumi up``) and returning its outputs: ``deployed_stack("stacks/Pulumi.localstack.yaml")``.
+
+Backend switch: when ``LOCALSTACK_ENDPOINT`` (or ``AWS_ENDPOINT_URL``) is set, the tests run
+against that endpoint through localstack-client, and fail loudly when it does not answer;
+when unset, an embedded emulator starts on a free port (never 4566). The scheduler and faults
+exist only with this project's emulator (embedded, or ``python -m localcloud serve``); against
+LocalStack the tests that need them are skipped.
+
+ini options: ``localcloud_task_start_delay`` (seconds a task stays PENDING, default 0.2) and
+``localcloud_tick_interval`` (scheduler period, default 0.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.errors import LocalCloudError
+from localcloud.remote import RemoteCloud, configured_endpoint
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ini options of the local cloud."""
+    parser.addini(
+        "localcloud_task_start_delay",
+        "seconds a simulated ECS task stays PENDING before RUNNING",
+        default="0.2",
+    )
+    parser.addini(
+        "localcloud_tick_interval", "period of the simulated ECS scheduler, seconds", default="0.1"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of tests that need the scheduler and faults."""
+    config.addinivalue_line(
+        "markers", "localcloud_faults: needs the local cloud's scheduler and fault injection"
+    )
+
+
+@pytest.fixture(scope="session")
+def _local_cloud_session(pytestconfig: pytest.Config) -> Iterator[Any]:
+    configured = configured_endpoint()
+    if configured is not None:
+        variable, endpoint = configured
+        try:
+            cloud = RemoteCloud(endpoint)
+        except LocalCloudError as exc:
+            pytest.fail(f"{variable}={endpoint}: {exc}", pytrace=False)
+        yield cloud
+        return
+    from localcloud.cloud import LocalCloud
+
+    cloud = LocalCloud(
+        port=0,
+        task_start_delay=float(pytestconfig.getini("localcloud_task_start_delay")),
+        tick_interval=float(pytestconfig.getini("localcloud_tick_interval")),
+    )
+    cloud.start()
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture
+def local_cloud(_local_cloud_session: Any) -> Any:
+    """The session's local cloud, reset for this test."""
+    _local_cloud_session.reset()
+    return _local_cloud_session
+
+
+@pytest.fixture
+def aws_client(local_cloud: Any) -> Callable[..., Any]:
+    """Factory of boto3 clients bound to the local cloud: ``aws_client("ecs")``."""
+    return local_cloud.client
+
+
+@pytest.fixture
+def ecs_scheduler(local_cloud: Any) -> Any:
+    """The simulated ECS scheduler (skips the test against a LocalStack)."""
+    if local_cloud.scheduler is None:
+        pytest.skip("the simulated ECS scheduler needs the local cloud emulator, not LocalStack")
+    return local_cloud.scheduler
+
+
+@pytest.fixture
+def faults(local_cloud: Any) -> Iterator[Any]:
+    """Fault injection of the local cloud, cleared after the test (skips against LocalStack)."""
+    if local_cloud.faults is None:
+        pytest.skip("fault injection needs the local cloud emulator, not LocalStack")
+    yield local_cloud.faults
+    local_cloud.faults.clear()
+
+
+@pytest.fixture
+def deployed_stack(local_cloud: Any) -> Callable[..., dict[str, Any]]:
+    """Factory: ``deployed_stack(stack_config, **config_overrides)`` deploys and returns outputs.
+
+    *config_overrides* are extra stack config keys, e.g.
+    ``deployed_stack("stacks/Pulumi.localstack.yaml", **{"fargate-app:desiredCount": 3})``.
+    """
+
+    def deploy_stack(stack_config: str | Path, **config: Any) -> dict[str, Any]:
+        return local_cloud.deploy(stack_config, config=config)
+
+    return deploy_stack

@@ -1,0 +1,241 @@
+"""``python -m localcloud``: up, serve and fault, with their exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from localcloud.cli import main
+from localcloud.remote import RemoteCloud
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def assert_port_free(port: int) -> None:
+    """Nothing listens on the port any more (SO_REUSEADDR: TIME_WAIT leftovers do not count)."""
+    with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
+        again.listen()
+
+
+def localcloud(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "localcloud", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**env, "COLUMNS": "120"},
+    )
+
+
+def test_up_deploys_waits_for_the_tasks_and_writes_the_outputs(tmp_path):
+    port = free_port()
+    outputs = tmp_path / "outputs.json"
+    run = localcloud(
+        "up", "--port", str(port), "--outputs", str(outputs), "--task-start-delay", "0.2",
+        "--config", "fargate-app:desiredCount=3",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = json.loads(outputs.read_text())
+    assert written["reconcile"]["desired_count"] == 3
+    assert (
+        f"service    {written['cluster_name']}/{written['service_name']}: desired 3, "
+        "running 3, pending 0, rollout COMPLETED" in run.stdout
+    )
+    assert "verdict    converged" in run.stdout
+    assert "aws:ecs/service:Service  web-service" in run.stdout  # the resource tree
+    assert written["url"] in run.stdout
+    assert_port_free(port)  # nothing left running
+
+
+def test_up_on_a_busy_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = localcloud("up", "--port", str(port))
+    assert run.returncode == 1
+    assert run.stderr == (
+        f"localcloud: error: port {port} on 127.0.0.1 is busy (another emulator or "
+        "LocalStack?); stop it or choose another with --port\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("desiredCount=3", "--config desiredCount=3: expected KEY=VALUE with a namespaced key, "
+                           "e.g. fargate-app:desiredCount=3"),
+        ("fargate-app:tags={a: [", "--config fargate-app:tags={a: [: the value is not valid YAML"),
+    ],
+)  # fmt: skip
+def test_up_with_a_bad_config_flag_is_a_usage_error(capsys, flag, message):
+    assert main(["up", "--port", str(free_port()), "--config", flag]) == 2
+    assert capsys.readouterr().err == f"localcloud: error: {message}\n"
+
+
+def test_up_with_a_missing_stack_config_is_a_usage_error(capsys):
+    argv = ["up", "--port", str(free_port()), "--stack-config", "stacks/Pulumi.nope.yaml"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "localcloud: error: --stack-config stacks/Pulumi.nope.yaml: no such file\n"
+    )
+
+
+def test_up_with_an_invalid_stack_config_is_a_usage_error(tmp_path):
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  fargate-app:desiredCount: -1\n")
+    run = localcloud("up", "--port", str(free_port()), "--stack-config", str(bad))
+    assert run.returncode == 2
+    assert run.stderr.startswith("localcloud: error: FargateApp desired_count: -1 is not allowed")
+    assert run.stderr.count("\n") == 1
+
+
+def test_serve_runs_until_interrupted_and_releases_the_port():
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "serve", "--port", str(port)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                remote = RemoteCloud(f"http://127.0.0.1:{port}")
+                break
+            except Exception:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert remote.is_localcloud
+        assert remote.client("ecs").list_clusters()["clusterArns"] == []
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+        out = server.stdout.read()
+        assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port} " in out
+        assert out.rstrip().endswith("stopping the local cloud")
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert_port_free(port)
+
+
+def test_fault_command_arms_faults_in_a_running_emulator(local_cloud, faults, capsys, tmp_path):
+    endpoint = ["--endpoint", local_cloud.endpoint_url]
+    assert (
+        main(
+            [
+                "fault",
+                "crash-loop",
+                *endpoint,
+                "--cluster",
+                "web",
+                "--service",
+                "api",
+                "--outputs",
+                str(tmp_path / "none.json"),
+            ]
+        )
+        == 0
+    )
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps({"reconcile": {"cluster": "c", "service": "s", "target_group_arn": "arn:tg"}})
+    )
+    assert main(["fault", "capacity-shortage", *endpoint, "--outputs", str(outputs)]) == 0
+    assert main(["fault", "throttle", *endpoint, "--fraction", "0.5", "--services", "ecs"]) == 0
+    assert faults.active() == [
+        {
+            "fault": "crash-loop",
+            "cluster": "web",
+            "service": "api",
+            "reason": "Essential container in task exited",
+        },
+        {"fault": "capacity-shortage", "cluster": "c", "service": "s"},
+        {"fault": "throttle", "fraction": 0.5, "services": ["ecs"], "throttled_calls": {}},
+    ]
+    assert main(["fault", "clear", *endpoint]) == 0
+    assert faults.active() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (
+            ["fault", "meteor-strike"],
+            2,
+            "fault 'meteor-strike' is unknown; use one of crash-loop, capacity-shortage, "
+            "out-of-band-scale, unhealthy-targets, throttle, list, clear",
+        ),
+        (["fault", "throttle"], 2, "throttle needs --fraction (0 to 1)"),
+        (
+            ["fault", "throttle", "--fraction", "2"],
+            1,
+            "throttle fraction 2.0 is out of range; use 0 to 1",
+        ),
+        (
+            ["fault", "out-of-band-scale", "--cluster", "web", "--service", "api"],
+            2,
+            "out-of-band-scale needs --desired-count",
+        ),
+        (
+            [
+                "fault",
+                "out-of-band-scale",
+                "--cluster",
+                "web",
+                "--service",
+                "nope",
+                "--desired-count",
+                "3",
+            ],
+            1,
+            "service 'nope' not found in cluster 'web'",
+        ),
+        (
+            ["rollover"],
+            2,
+            "argument command: invalid choice: 'rollover' (choose from 'up', 'serve', 'fault')",
+        ),
+    ],
+)
+def test_fault_command_errors_are_one_line(
+    local_cloud, faults, capsys, tmp_path, argv, code, message
+):
+    extra = ["--endpoint", local_cloud.endpoint_url, "--outputs", str(tmp_path / "x.json")]
+    assert main(argv + (extra if argv[0] == "fault" else [])) == code
+    assert capsys.readouterr().err == f"localcloud: error: {message}\n"
+
+
+def test_fault_command_against_nothing_is_a_one_line_error(capsys):
+    port = free_port()
+    assert main(["fault", "list", "--endpoint", f"http://127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"localcloud: error: endpoint http://127.0.0.1:{port} is not reachable")
+    assert err.count("\n") == 1

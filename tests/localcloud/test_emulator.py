@@ -1,0 +1,128 @@
+"""The embedded emulator: ports, reset, throttling and the control API."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from localcloud import LocalCloud, LocalCloudError
+from localcloud.remote import RemoteCloud
+
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def test_busy_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LocalCloudError) as error:
+            LocalCloud(port=port).start()
+    assert str(error.value) == (
+        f"port {port} on 127.0.0.1 is busy (another emulator or LocalStack?); "
+        "stop it or choose another with --port"
+    )
+
+
+def test_endpoint_serves_aws_apis_and_reset_forgets_state(local_cloud, aws_client):
+    assert ipaddress.ip_address(local_cloud.host).is_loopback
+    assert local_cloud.port != 4566
+    ecs = aws_client("ecs")
+    ecs.create_cluster(clusterName="before-reset")
+    assert ecs.list_clusters()["clusterArns"][0].endswith(":cluster/before-reset")
+    local_cloud.reset()
+    assert ecs.list_clusters()["clusterArns"] == []
+
+
+def test_managed_policies_are_loaded(aws_client):
+    iam = aws_client("iam")
+    iam.create_role(RoleName="exec", AssumeRolePolicyDocument="{}")
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    iam.attach_role_policy(RoleName="exec", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="exec")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+def test_throttle_answers_the_chosen_fraction_with_the_aws_error_codes(aws_client, faults):
+    ecs = aws_client("ecs", config=NO_RETRIES)
+    elbv2 = aws_client("elbv2", config=NO_RETRIES)
+    ec2 = aws_client("ec2", config=NO_RETRIES)
+    faults.throttle(0.5)
+    outcomes = []
+    for _ in range(6):
+        try:
+            ecs.list_clusters()
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    assert outcomes == ["ok", "ThrottlingException"] * 3
+    with pytest.raises(ClientError) as error:
+        elbv2.describe_load_balancers()
+        elbv2.describe_load_balancers()
+    assert error.value.response["Error"]["Code"] == "Throttling"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    for _ in range(4):
+        ec2.describe_vpcs()  # not a throttled service
+    assert faults.throttled_calls() == {"ecs": 3, "elbv2": 1}
+    faults.throttle(0)
+    assert [ecs.list_clusters()["clusterArns"] for _ in range(3)] == [[], [], []]
+
+
+def test_botocore_retries_survive_throttling(aws_client, faults):
+    faults.throttle(0.5, services=["ecs"])
+    ecs = aws_client("ecs", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+    for _ in range(2):
+        assert ecs.list_clusters()["clusterArns"] == []
+    assert faults.throttled_calls() == {"ecs": 1}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda f: f.throttle(1.5), "throttle fraction 1.5 is out of range; use 0 to 1"),
+        (
+            lambda f: f.throttle(0.5, services=["s3"]),
+            "throttle service 's3' is unknown; use some of ecs, elbv2, "
+            "application-autoscaling, ecr, logs",
+        ),
+        (
+            lambda f: f.apply("meteor-strike", {}),
+            "fault 'meteor-strike' is unknown; use one of crash-loop, capacity-shortage, "
+            "out-of-band-scale, unhealthy-targets, throttle",
+        ),
+    ],
+)
+def test_bad_fault_arguments_are_one_line_errors(faults, call, message):
+    with pytest.raises(LocalCloudError) as error:
+        call(faults)
+    assert str(error.value) == message
+    assert faults.active() == []
+
+
+def test_control_api_arms_faults_from_another_process_view(local_cloud, faults):
+    remote = RemoteCloud(local_cloud.endpoint_url)
+    assert remote.is_localcloud
+    remote.faults.capacity_shortage("web", "api")
+    remote.faults.throttle(0.25, services=["ecs"])
+    assert faults.active() == [
+        {"fault": "capacity-shortage", "cluster": "web", "service": "api"},
+        {"fault": "throttle", "fraction": 0.25, "services": ["ecs"], "throttled_calls": {}},
+    ]
+    with pytest.raises(LocalCloudError) as error:
+        remote.faults.apply("meteor-strike", {})
+    assert str(error.value).startswith("fault 'meteor-strike' is unknown")
+    remote.faults.clear()
+    assert faults.active() == []
+
+
+def test_unreachable_endpoint_is_a_one_line_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(LocalCloudError) as error:
+        RemoteCloud(f"http://127.0.0.1:{port}")
+    assert str(error.value).startswith(f"endpoint http://127.0.0.1:{port} is not reachable (")
