@@ -64,7 +64,8 @@ def judge(
         statuses.append(Status.DRIFTED)
         reasons.append(_drift_reason(declared, live.desired_count))
 
-    progress = _progress_reason(live, obs.tasks, stopped, now)
+    # The stopped-task reasons are told once: in the failure reason when there is one.
+    progress = _progress_reason(live, obs.tasks, () if failure else stopped, now)
     if progress:
         statuses.append(Status.CONVERGING)
         reasons.append(progress)

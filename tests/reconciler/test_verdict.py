@@ -137,6 +137,8 @@ def test_failed_tasks_over_threshold_is_a_crash_loop():
         "crash loop: 2 tasks failed in the current deployment; "
         "2 tasks stopped: Essential container in task exited"
     )
+    # The stopped-task reasons are told once, not again in the progress reason.
+    assert v.reasons[1] == "0/3 running"
 
 
 def test_spot_interruptions_are_explained_but_are_no_crash_loop():
