@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from localcloud import _moto_env
+from localcloud.base import Deployable
 from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
@@ -25,7 +25,7 @@ _SCHEDULER.faults = _FAULTS
 _BACKGROUND_USERS: set[int] = set()
 
 
-class LocalCloud:
+class LocalCloud(Deployable):
     """An AWS emulator (moto) in this process, with a simulated ECS scheduler and faults.
 
     Example::
@@ -150,21 +150,6 @@ class LocalCloud:
         }
         options.update(kwargs)
         return boto3.client(service_name, **options)
-
-    def deploy(
-        self,
-        stack_config: str | Path,
-        *,
-        config: dict[str, Any] | None = None,
-        show_progress: bool = False,
-    ) -> dict[str, Any]:
-        """Emulate ``pulumi up`` of *stack_config* (plus *config* overrides) on this cloud.
-
-        Returns the stack outputs, shaped like ``pulumi stack output --json``.
-        """
-        from localcloud.deploy import deploy
-
-        return deploy(self, stack_config, config=config, show_progress=show_progress).outputs
 
     # -- control API for other processes ----------------------------------------------------------
 

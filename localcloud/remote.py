@@ -12,10 +12,10 @@ import json
 import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from localcloud.base import Deployable
 from localcloud.errors import LocalCloudError
 
 #: Environment variables that point the tests (and the CLI) at a running local cloud.
@@ -31,7 +31,7 @@ def configured_endpoint() -> tuple[str, str] | None:
     return None
 
 
-class RemoteCloud:
+class RemoteCloud(Deployable):
     """A local cloud reached over HTTP at *endpoint_url* (see the module docstring)."""
 
     def __init__(self, endpoint_url: str, region: str = "us-east-1", timeout: float = 5.0) -> None:
@@ -111,21 +111,6 @@ class RemoteCloud:
             raise LocalCloudError(
                 message or f"{self.endpoint_url} has no local cloud control API (HTTP {exc.code})"
             ) from None
-
-    def deploy(
-        self,
-        stack_config: str | Path,
-        *,
-        config: dict[str, Any] | None = None,
-        show_progress: bool = False,
-    ) -> dict[str, Any]:
-        """Emulate ``pulumi up`` of *stack_config* (plus *config* overrides) on this cloud.
-
-        Returns the stack outputs, shaped like ``pulumi stack output --json``.
-        """
-        from localcloud.deploy import deploy
-
-        return deploy(self, stack_config, config=config, show_progress=show_progress).outputs
 
 
 class RemoteScheduler:

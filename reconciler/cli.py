@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -61,11 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--service", metavar="S", help="service name (with --cluster and --desired)"
     )
-    source.add_argument(
-        "--desired", metavar="N", type=_count("--desired"), help="declared desired count"
-    )
-    source.add_argument("--min", metavar="N", type=_count("--min"), help="autoscaling minimum")
-    source.add_argument("--max", metavar="N", type=_count("--max"), help="autoscaling maximum")
+    source.add_argument("--desired", metavar="N", type=_count, help="declared desired count")
+    source.add_argument("--min", metavar="N", type=_count, help="autoscaling minimum")
+    source.add_argument("--max", metavar="N", type=_count, help="autoscaling maximum")
     source.add_argument("--target-group-arn", metavar="ARN", help="target group of --service")
     source.add_argument(
         "--discover",
@@ -90,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--max-attempts",
         metavar="N",
-        type=_positive("--max-attempts"),
+        type=_positive,
         default=DEFAULT_MAX_ATTEMPTS,
         help=f"attempts per API call, adaptive retry mode (default {DEFAULT_MAX_ATTEMPTS})",
     )
@@ -99,14 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument(
         "--crash-loop-threshold",
         metavar="N",
-        type=_positive("--crash-loop-threshold"),
+        type=_positive,
         default=DEFAULT_CRASH_LOOP_THRESHOLD,
         help=f"failed tasks that make a crash loop (default {DEFAULT_CRASH_LOOP_THRESHOLD})",
     )
     tuning.add_argument(
         "--workers",
         metavar="N",
-        type=_positive("--workers"),
+        type=_positive,
         default=DEFAULT_WORKERS,
         help=f"concurrent API calls per sweep (default {DEFAULT_WORKERS})",
     )
@@ -120,18 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     wait = sub.add_parser(
         "wait", parents=[common], help="poll until converged, fail fast on failure"
     )
-    wait.add_argument("--timeout", metavar="S", type=_seconds("--timeout"), default=600.0)
-    wait.add_argument(
-        "--poll-max", metavar="S", type=_seconds("--poll-max"), default=10.0, help="longest pause"
-    )
+    wait.add_argument("--timeout", metavar="S", type=_seconds, default=600.0)
+    wait.add_argument("--poll-max", metavar="S", type=_seconds, default=10.0, help="longest pause")
     watch_p = sub.add_parser("watch", parents=[common], help="sweep forever, log transitions")
-    watch_p.add_argument("--interval", metavar="S", type=_seconds("--interval"), default=30.0)
+    watch_p.add_argument("--interval", metavar="S", type=_seconds, default=30.0)
     watch_p.add_argument("--heal", action="store_true", help="heal drift after each sweep")
     watch_p.add_argument("--metrics-port", metavar="P", type=_port, help="serve Prometheus metrics")
     watch_p.add_argument("--metrics-addr", metavar="ADDR", default="0.0.0.0")
-    watch_p.add_argument(
-        "--iterations", metavar="N", type=_positive("--iterations"), help="stop after N sweeps"
-    )
+    watch_p.add_argument("--iterations", metavar="N", type=_positive, help="stop after N sweeps")
     heal = sub.add_parser("heal", parents=[common], help="UpdateService drifted services")
     heal.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     return parser
@@ -339,53 +334,25 @@ def _print_json(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
 
 
-def _count(flag: str) -> Any:
-    def parse(text: str) -> int:
+def _bounded(cast: Callable[[str], float], low: float, high: float, what: str) -> Any:
+    """An argparse type: ``cast(text)`` within [low, high]; argparse names the flag on error."""
+
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = cast(text)
         except ValueError:
-            value = -1
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value
 
     return parse
 
 
-def _positive(flag: str) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-        return value
-
-    return parse
-
-
-def _seconds(flag: str) -> Any:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative number of seconds")
-        return value
-
-    return parse
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
-    return value
+_count = _bounded(int, 0, math.inf, "a non-negative integer")
+_positive = _bounded(int, 1, math.inf, "a positive integer")
+_seconds = _bounded(float, 0, math.inf, "a non-negative number of seconds")
+_port = _bounded(int, 0, 65535, "a port number (0-65535)")
 
 
 _COMMANDS = {"check": _check, "wait": _wait, "watch": _watch, "heal": _heal}
