@@ -5,14 +5,9 @@ analyzer turns these docstrings into the package schema and ``python -m componen
 turns them into the README's reference table.
 """
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
-
-try:  # Python 3.11+
-    from typing import NotRequired
-except ImportError:  # pragma: no cover - Python 3.10
-    from typing_extensions import NotRequired
 
 
 class NetworkArgs(TypedDict):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Verdict of one service, from best to worst."""
 
     CONVERGED = "converged"

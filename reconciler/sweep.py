@@ -75,7 +75,7 @@ def sweep(
             zip(arns, pool.map(lambda ra: _target_health(clients, *ra), arns), strict=True)
         )
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     verdicts = []
     for key, decl in keyed.items():
         obs = Observation(

@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from reconciler.aws import ClientFactory
 from reconciler.errors import EXIT_CONVERGED, EXIT_NOT_CONVERGED, AwsAccessError
@@ -47,7 +47,7 @@ class PollPolicy:
         return base * (1 + rng.uniform(-self.jitter, self.jitter))
 
 
-class WaitState(str, Enum):
+class WaitState(StrEnum):
     """How a wait ended."""
 
     CONVERGED = "converged"

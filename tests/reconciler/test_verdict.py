@@ -18,7 +18,7 @@ from reconciler.model import (
 )
 from reconciler.verdict import heal_target, judge, needs_task_detail
 
-T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def declared(desired=3, low=None, high=None, **kw) -> DeclaredService:
