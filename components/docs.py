@@ -112,7 +112,12 @@ def _format(value: Any) -> str:
 
 
 def config_schema() -> dict[str, Any]:
-    """Pulumi.yaml ``config:`` entries (namespace-less keys) for every arg, plus ``name``."""
+    """Pulumi.yaml ``config:`` entries (namespace-less keys) for every arg, plus ``name``.
+
+    Pulumi's project config schema has string, integer, boolean and array types only, so the
+    object-valued args (``network``, ``loadBalancer``, ``autoscaling``, ``environment``,
+    ``secrets``, ``tags``) are documented in the README table and checked by the program.
+    """
     inputs, types, _ = _analysis()
     schema: dict[str, Any] = {
         NAME_KEY: {
@@ -123,11 +128,11 @@ def config_schema() -> dict[str, Any]:
         }
     }
     for camel, prop in inputs.items():
-        entry: dict[str, Any] = {}
+        if prop.ref or prop.additional_properties is not None or prop.type is None:
+            continue
+        entry: dict[str, Any] = {"type": prop.type.value}
         if prop.items is not None:
-            entry = {"type": "array", "items": {"type": _type_name(prop.items, types)}}
-        elif prop.type is not None and not prop.ref and prop.additional_properties is None:
-            entry = {"type": prop.type.value}
+            entry["items"] = {"type": _type_name(prop.items, types)}
         entry["description"] = _one_line(prop.description)
         if camel in STATIC_DEFAULTS:
             entry["default"] = STATIC_DEFAULTS[camel]

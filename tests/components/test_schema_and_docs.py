@@ -71,14 +71,21 @@ def test_generated_docs_are_up_to_date():
     assert check.returncode == 0, check.stderr
 
 
-def test_readme_table_and_project_config_cover_every_arg():
+def test_readme_table_covers_every_arg_and_project_config_every_simple_one():
     from components.args import FargateAppArgs
 
     table = args_table()
     schema = config_schema()
+    objects = {"network", "loadBalancer", "autoscaling", "environment", "secrets", "tags"}
     for key in FargateAppArgs.__annotations__:
         assert f"| `{key}` |" in table
-        assert camel_case(key) in schema
+        assert (camel_case(key) in schema) != (camel_case(key) in objects), key
+    # Pulumi's project schema (sdk/go/common/workspace/project.json): every declaration has a
+    # type among string, integer, boolean, array, and arrays name their items.
+    for key, entry in schema.items():
+        assert entry["type"] in {"string", "integer", "boolean", "array"}, key
+        assert entry["type"] != "array" or entry["items"] == {"type": "string"}, key
+        assert set(entry) <= {"type", "items", "description", "default", "secret"}, key
     assert schema["cpu"] == {
         "type": "integer",
         "description": schema["cpu"]["description"],
