@@ -53,7 +53,12 @@ def _parse(raw: Any, hint: Any) -> Any:
 
 
 def _expects_string(hint: Any) -> bool:
-    return hint is str or any(arg is str for arg in typing.get_args(hint))
+    """True for ``str``, ``NotRequired[str]`` and ``Input[str]`` (a Union containing str)."""
+    if hint is str:
+        return True
+    if typing.get_origin(hint) in (typing.Union, typing.NotRequired):
+        return any(_expects_string(arg) for arg in typing.get_args(hint))
+    return False
 
 
 def app_from_config(namespace: str = NAMESPACE) -> tuple[str, FargateAppArgs]:

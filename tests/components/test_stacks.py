@@ -1,5 +1,6 @@
 """The program (`__main__.py`) under mocks with each stack file, and config-key checking."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,18 +95,24 @@ def test_config_typos_and_bad_values_are_errors(config, message):
 
 
 def test_config_values_arrive_typed_like_the_engine_sends_them():
+    """The engine sends strings: numbers and objects are parsed, string args stay strings."""
     result = run_program(
         ROOT / "stacks/Pulumi.dev.yaml",
         AwsLikeMocks(),
         config={
             "fargate-app:cpu": "1024",
             "fargate-app:memory": "2048",
-            "fargate-app:imageTag": "42",
-            "fargate-app:image": None,
+            "fargate-app:image": "12345",
+            "fargate-app:environment": '{"RETRIES": "3"}',
+            "fargate-app:healthCheckCommand": '["CMD", "true"]',
         },
     )
     task = result.one("aws:ecs/taskDefinition:TaskDefinition")
     assert (task.inputs["cpu"], task.inputs["memory"]) == ("1024", "2048")
+    (container,) = json.loads(task.inputs["containerDefinitions"])
+    assert container["image"] == "12345"
+    assert container["environment"] == [{"name": "RETRIES", "value": "3"}]
+    assert container["healthCheck"]["command"] == ["CMD", "true"]
 
 
 @pytest.mark.parametrize(
