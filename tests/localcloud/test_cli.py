@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,6 +144,25 @@ def test_serve_runs_until_interrupted_and_releases_the_port():
     finally:
         if server.poll() is None:
             server.kill()
+    assert_port_free(port)
+
+
+def test_serve_reports_an_emulator_crash_in_one_line_and_releases_the_port(monkeypatch, capsys):
+    from localcloud.cloud import LocalCloud
+
+    port = free_port()
+    original_start = LocalCloud.start
+
+    def start_then_crash(self):
+        started = original_start(self)
+        # The serving thread ends on its own, as when the HTTP server dies under the emulator.
+        threading.Timer(0.3, self._server._server.shutdown).start()
+        return started
+
+    monkeypatch.setattr(LocalCloud, "start", start_then_crash)
+    assert main(["serve", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err == "localcloud: error: the emulator stopped unexpectedly; see the log above\n"
     assert_port_free(port)
 
 
