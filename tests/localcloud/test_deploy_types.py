@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.mocks import AwsLikeMocks
 from components.program import run_program
 from localcloud.deploy import HANDLERS
 from localcloud.deploy.invokes import INVOKES
@@ -64,37 +65,22 @@ COMBINATIONS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Records types and functions; answers with plausible made-up values (no emulator)."""
+class RecordingMocks(AwsLikeMocks):
+    """Records the custom types and functions the program uses (no emulator involved)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.types: set[str] = set()
         self.functions: set[str] = set()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         if args.custom:
             self.types.add(args.typ)
-        arn = f"arn:aws:svc:us-east-1:123456789012:thing/app/{args.name}/0123"
-        return f"{args.name}-id", {
-            **args.inputs,
-            "name": args.inputs.get("name", args.name),
-            "arn": arn,
-            "arnSuffix": f"app/{args.name}/0123",
-            "dnsName": f"{args.name}.elb.example",
-            "repositoryUrl": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{args.name}",
-        }
+        return super().new_resource(args)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         self.functions.add(args.token)
-        return {
-            "names": ["us-east-1a", "us-east-1b", "us-east-1c"],
-            "zoneIds": ["use1-az1", "use1-az2", "use1-az3"],
-            "region": "us-east-1",
-            "name": "us-east-1",
-            "accountId": "123456789012",
-            "partition": "aws",
-            "json": "{}",
-        }
+        return super().call(args)
 
 
 @pytest.fixture(scope="module")
