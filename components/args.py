@@ -26,6 +26,9 @@ class NetworkArgs(TypedDict):
     vpc_endpoints: NotRequired[bool]
     """Create private VPC endpoints for ECR (api, dkr), S3 (gateway), CloudWatch Logs and,
     when secrets are used, Secrets Manager and SSM. Default false."""
+    flow_logs: NotRequired[bool]
+    """Send the VPC's flow logs (all traffic) to a CloudWatch log group with `log_retention_days`
+    (FSBP EC2.6). Default by profile (dev false, prod true)."""
     vpc_id: NotRequired[pulumi.Input[str]]
     """Bring your own VPC: its id. With `public_subnet_ids` and `private_subnet_ids`, no network
     resource is created."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from .naming import ecs_name
 from .settings import NetworkSettings
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
 
@@ -152,6 +154,8 @@ class Network(pulumi.ComponentResource):
 
         if settings.vpc_endpoints:
             self._endpoints(name, settings, vpc, private_subnets, private_tables, tags)
+        if settings.flow_logs:
+            self._flow_logs(name, settings, vpc, tags)
 
         self.vpc_id = vpc.id
         self.vpc_cidr_block = vpc.cidr_block
@@ -219,3 +223,82 @@ class Network(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-{service}"},
                 opts=child,
             )
+
+    def _flow_logs(
+        self, name: str, settings: NetworkSettings, vpc: aws.ec2.Vpc, tags: dict[str, str]
+    ) -> None:
+        """All VPC traffic to a log group with retention, through a role that may only write it."""
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        region = aws.get_region(opts=invoke).region
+        account_id = aws.get_caller_identity(opts=invoke).account_id
+        partition = aws.get_partition(opts=invoke).partition
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/vpc/{ecs_name(name)}/flow-logs",
+            retention_in_days=settings.flow_log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:{partition}:ec2:{region}:{account_id}"
+                                    ":vpc-flow-log/*"
+                                },
+                            },
+                        }
+                    ],
+                }
+            ),
+            description=f"VPC flow logs of {name}: write to its flow log group only",
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=log_group.arn.apply(flow_log_write_policy),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={**tags, "Name": f"{name}-flow-logs"},
+            opts=child,
+        )
+
+
+def flow_log_write_policy(log_group_arn: str) -> str:
+    """What the flow log service needs on exactly one log group (and its streams)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+                }
+            ],
+        }
+    )

@@ -17,6 +17,8 @@ class Profile:
     """Availability zones of the new VPC."""
     nat_gateways: str
     """NAT strategy of the new VPC."""
+    flow_logs: bool
+    """VPC flow logs to CloudWatch Logs."""
     desired_count: int
     """Tasks to run."""
     log_retention_days: int
@@ -37,6 +39,7 @@ PROFILES: dict[str, Profile] = {
     "dev": Profile(
         az_count=2,
         nat_gateways="single",
+        flow_logs=False,
         desired_count=1,
         log_retention_days=7,
         deletion_protection=False,
@@ -48,6 +51,7 @@ PROFILES: dict[str, Profile] = {
     "prod": Profile(
         az_count=3,
         nat_gateways="per_az",
+        flow_logs=True,
         desired_count=2,
         log_retention_days=365,
         deletion_protection=True,

@@ -21,6 +21,8 @@ class NetworkSettings:
     nat_gateways: str = "single"
     vpc_endpoints: bool = False
     with_secrets_endpoints: bool = False
+    flow_logs: bool = False
+    flow_log_retention_days: int = 7
     vpc_id: Optional[pulumi.Input[str]] = None
     public_subnet_ids: tuple[pulumi.Input[str], ...] = ()
     private_subnet_ids: tuple[pulumi.Input[str], ...] = ()

@@ -126,7 +126,9 @@ def _cidr(field: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Netwo
 # -- groups --------------------------------------------------------------------------------------
 
 
-def _network(args: NetworkArgs, profile: str, uses_secrets: bool) -> NetworkSettings:
+def _network(
+    args: NetworkArgs, profile: str, uses_secrets: bool, log_retention_days: int
+) -> NetworkSettings:
     defaults = PROFILES[profile]
     byo_keys = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
     given_byo = [key for key in byo_keys if args.get(key) is not None]
@@ -135,7 +137,9 @@ def _network(args: NetworkArgs, profile: str, uses_secrets: bool) -> NetworkSett
         if missing:
             _fail(f"network.{missing[0]}", None, f"bring-your-own VPC needs all of {byo_keys}")
         new_vpc_keys = [
-            k for k in ("cidr_block", "az_count", "nat_gateways", "vpc_endpoints") if k in args
+            k
+            for k in ("cidr_block", "az_count", "nat_gateways", "vpc_endpoints", "flow_logs")
+            if k in args
         ]
         if new_vpc_keys:
             _fail(
@@ -177,6 +181,8 @@ def _network(args: NetworkArgs, profile: str, uses_secrets: bool) -> NetworkSett
         nat_gateways=nat,
         vpc_endpoints=endpoints,
         with_secrets_endpoints=endpoints and uses_secrets,
+        flow_logs=_bool("network.flow_logs", args.get("flow_logs", defaults.flow_logs)),
+        flow_log_retention_days=log_retention_days,
     )
 
 
@@ -362,7 +368,9 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
     if image is not None and _is_known(image) and (not isinstance(image, str) or not image.strip()):
         _fail("image", image, "expected an image reference such as nginx:1.27 or an ECR URL")
 
-    network = _network(args.get("network") or {}, profile, uses_secrets=bool(secrets))
+    network = _network(
+        args.get("network") or {}, profile, uses_secrets=bool(secrets), log_retention_days=retention
+    )
     assign_public_ip = _bool("assign_public_ip", args.get("assign_public_ip", False))
     if assign_public_ip and network.bring_your_own is False and network.nat_gateways != "none":
         _fail(

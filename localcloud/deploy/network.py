@@ -17,6 +17,7 @@ from localcloud.deploy.context import (
     physical_name,
     tag_list,
 )
+from localcloud.errors import LocalCloudError
 
 Outputs = tuple[str, dict[str, Any]]
 
@@ -370,7 +371,35 @@ def vpc_endpoint(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outpu
     }
 
 
+def flow_log(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
+    """aws:ec2/flowLog:FlowLog (VPC traffic to CloudWatch Logs)."""
+    created = ctx.client("ec2").create_flow_logs(
+        **drop_none(
+            ResourceIds=[inputs["vpcId"]],
+            ResourceType="VPC",
+            TrafficType=inputs.get("trafficType", "ALL"),
+            LogDestinationType=inputs.get("logDestinationType", "cloud-watch-logs"),
+            LogDestination=inputs.get("logDestination"),
+            DeliverLogsPermissionArn=inputs.get("iamRoleArn"),
+            MaxAggregationInterval=as_int(inputs.get("maxAggregationInterval")),
+            TagSpecifications=ec2_tag_specs("vpc-flow-log", inputs.get("tags")),
+        )
+    )
+    if created.get("Unsuccessful"):
+        error = created["Unsuccessful"][0]["Error"]
+        raise LocalCloudError(
+            f"aws:ec2/flowLog:FlowLog {name}: {error['Code']}: {error['Message']}"
+        )
+    flow_log_id = created["FlowLogIds"][0]
+    return flow_log_id, {
+        **inputs,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:vpc-flow-log/{flow_log_id}",
+        "tagsAll": inputs.get("tags", {}),
+    }
+
+
 HANDLERS = {
+    "aws:ec2/flowLog:FlowLog": flow_log,
     "aws:ec2/vpc:Vpc": vpc,
     "aws:ec2/subnet:Subnet": subnet,
     "aws:ec2/internetGateway:InternetGateway": internet_gateway,

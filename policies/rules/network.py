@@ -8,10 +8,17 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel
 
-from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, Node, StackView
+from policies.rules.base import (
+    PROD_CONFIG,
+    GuardrailResourcePolicy,
+    GuardrailStackPolicy,
+    Node,
+    StackView,
+)
 from policies.rules.props import as_list, get, is_unknown, strings, truthy
 
 VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 SUBNET = "aws:ec2/subnet:Subnet"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -224,6 +231,24 @@ def _default_sg_closed(
             )
 
 
+def _flow_logs(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    if not config.get("prod", False):
+        return
+    logged: set[str] = set()
+    for flow_log in stack.of_type(FLOW_LOG):
+        ref = stack.refs(flow_log, "vpcId", flow_log.get("vpcId"), VPC)
+        if ref.unresolved:
+            return  # an unknown reference could be any VPC: decide at `pulumi up`
+        logged |= ref.urns
+    for vpc in stack.of_type(VPC):
+        if vpc.urn not in logged:
+            yield (
+                f"VPC {vpc.name!r} has no flow log in production (FargateApp: "
+                "network.flow_logs, on by default in prod).",
+                vpc.urn,
+            )
+
+
 def _task_ingress_from_alb(
     stack: StackView, config: dict[str, Any]
 ) -> Iterator[tuple[str, str | None]]:
@@ -306,6 +331,13 @@ POLICIES = [
         controls=("FSBP EC2.2", "CKV2_AWS_12"),
         description="Every VPC's default security group must be adopted and have no rules.",
         check=_default_sg_closed,
+    ),
+    GuardrailStackPolicy(
+        name="vpc-flow-logs",
+        controls=("FSBP EC2.6", "CKV2_AWS_11"),
+        description="Every VPC must log its traffic (flow logs) in production.",
+        check=_flow_logs,
+        config=PROD_CONFIG,
     ),
     GuardrailResourcePolicy(
         name="sg-world-open-ports",

@@ -1,6 +1,7 @@
 """Network: subnets across distinct AZs, no public IPs, closed default SG, NAT per strategy."""
 
 import ipaddress
+import json
 
 import pytest
 
@@ -97,3 +98,49 @@ def test_bring_your_own_vpc_creates_no_network_resources(app):
         "subnet-p2",
     ]
     assert result.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-123"
+
+
+@pytest.mark.parametrize(
+    ("args", "enabled"),
+    [
+        ({"profile": "dev"}, False),
+        ({"profile": "prod", "load_balancer": {"internal": True}}, True),
+        ({"profile": "dev", "network": {"flow_logs": True}}, True),
+    ],
+)
+def test_flow_logs_follow_the_profile_or_the_explicit_switch(app, args, enabled):
+    result = app(args)
+    assert len(result.of_type("aws:ec2/flowLog:FlowLog")) == int(enabled)
+
+
+def test_flow_logs_capture_all_traffic_into_a_retained_group_through_a_scoped_role(app):
+    result = app({"network": {"flow_logs": True}, "log_retention_days": 30})
+    flow_log = result.one("aws:ec2/flowLog:FlowLog")
+    group = result.one("aws:cloudwatch/logGroup:LogGroup", "flow-logs")
+    role = result.one("aws:iam/role:Role", "flow-logs")
+    assert flow_log.inputs["vpcId"] == result.one("aws:ec2/vpc:Vpc").id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
+    assert group.inputs["retentionInDays"] == 30
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    policy = next(
+        p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    )
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:log-stream:*"]
+    assert set(statement["Action"]) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+    }
+
+
+def test_flow_logs_only_apply_to_a_new_vpc():
+    from components import FargateAppConfigError, resolve_settings
+
+    byo = {"vpc_id": "vpc-1", "public_subnet_ids": ["a", "b"], "private_subnet_ids": ["c", "d"]}
+    with pytest.raises(FargateAppConfigError, match="network.flow_logs: True is not allowed; it"):
+        resolve_settings({"network": {**byo, "flow_logs": True}})

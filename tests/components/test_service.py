@@ -66,7 +66,7 @@ def test_no_secrets_means_no_inline_policy(app):
 @pytest.mark.parametrize(("profile", "days"), [("dev", 7), ("prod", 365)])
 def test_log_group_retention_follows_the_profile(app, profile, days):
     result = app({"profile": profile, "load_balancer": {"internal": True}})
-    log_group = result.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = result.one("aws:cloudwatch/logGroup:LogGroup", "web-logs")
     assert log_group.inputs["retentionInDays"] == days
     assert log_group.inputs["name"] == "/ecs/web-test"
 

@@ -262,8 +262,16 @@ def test_prod_stack_with_https_autoscaling_and_secrets(deployed_stack, aws_clien
     )
     assert metrics == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]
     assert outputs["reconcile"]["min_count"] == 2 and outputs["reconcile"]["max_count"] == 10
-    log_group = aws_client("logs").describe_log_groups()["logGroups"][0]
-    assert log_group["retentionInDays"] == 365
+    log_groups = {
+        g["logGroupName"]: g for g in aws_client("logs").describe_log_groups()["logGroups"]
+    }
+    assert {g["retentionInDays"] for g in log_groups.values()} == {365}
+    [flow_log] = aws_client("ec2").describe_flow_logs()["FlowLogs"]  # prod: FSBP EC2.6
+    assert flow_log["ResourceId"] == outputs["vpc_id"]
+    assert flow_log["TrafficType"] == "ALL"
+    flow_log_group = flow_log["LogDestination"].split(":log-group:", 1)[1]
+    assert flow_log_group in log_groups and flow_log_group.endswith("/flow-logs")
+    assert flow_log["DeliverLogsPermissionArn"].startswith("arn:aws:iam::123456789012:role/")
     iam = aws_client("iam")
     role = (
         aws_client("ecs")

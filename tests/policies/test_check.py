@@ -138,6 +138,11 @@ def test_readonly_root_filesystem_off_in_prod_is_caught(tmp_path: Path) -> None:
     }
 
 
+def test_flow_logs_off_in_prod_are_caught(tmp_path: Path) -> None:
+    weakened = stack_file(tmp_path, PROD, network={"flowLogs": False})
+    assert mandatory(check_stack(weakened)) == {"vpc-flow-logs": ("FSBP EC2.6", "CKV2_AWS_11")}
+
+
 def test_readonly_root_filesystem_off_in_dev_is_allowed() -> None:
     config = yaml.safe_load(DEV.read_text())["config"]
     assert config["fargate-app:readonlyRootFilesystem"] is False

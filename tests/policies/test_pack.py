@@ -65,6 +65,7 @@ def test_pack_config_schema_covers_tls_policies_required_tags_and_prod() -> None
         "alb-http-redirects-to-https",
         "ecs-readonly-root-filesystem",
         "log-group-retention",
+        "vpc-flow-logs",
     }
 
 

@@ -25,6 +25,7 @@ REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 
 ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
 ECS_TRUST = json.dumps(
@@ -175,6 +176,19 @@ CASES = [
         [res(VPC, "vpc", {"id": US}), res(DEFAULT_SG, "default", {"vpcId": US})],
         "leaves its default security group with AWS's default rules",
         "vpc",
+    ),
+    Case(
+        "vpc-flow-logs",
+        [res(VPC, "vpc", {"id": "vpc-1"}), res(FLOW_LOG, "flow", {"vpcId": "vpc-1"})],
+        [
+            res(VPC, "vpc", {"id": "vpc-1"}),
+            res(VPC, "other", {"id": "vpc-2"}),
+            res(FLOW_LOG, "flow", {"vpcId": "vpc-2"}),
+        ],
+        [res(VPC, "vpc", {"id": US}), res(FLOW_LOG, "flow", {"vpcId": US})],
+        "VPC 'vpc' has no flow log in production",
+        "vpc",
+        config={"prod": True},
     ),
     Case(
         "alb-http-redirects-to-https",
@@ -372,3 +386,9 @@ def test_task_ingress_rule_judges_services_whose_load_balancers_are_unknown() ->
     specs[3] = res(SERVICE, "service", {**service[2], "loadBalancers": US}, service[3])
     reported = stack_violations("ecs-task-ingress-only-from-alb", specs)
     assert [culprit for _, culprit in reported] == ["task-in"]
+
+
+def test_flow_logs_are_only_required_in_production() -> None:
+    unlogged = [res(VPC, "vpc", {"id": "vpc-1"})]
+    assert stack_violations("vpc-flow-logs", unlogged, {}) == []
+    assert len(stack_violations("vpc-flow-logs", unlogged, {"prod": True})) == 1
