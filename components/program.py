@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,10 +89,13 @@ class ProgramResult:
 
 @dataclass(frozen=True)
 class StackConfig:
-    """A parsed ``Pulumi.<stack>.yaml``: the stack name and its flat config map."""
+    """A parsed ``Pulumi.<stack>.yaml``: the stack name, its flat config map and, when a
+    ``Pulumi.yaml`` is found above the file, the project's name and program."""
 
     stack: str
     config: dict[str, Any]
+    project: Optional[str] = None
+    program: Optional[Path] = None
 
     def engine_values(self) -> dict[str, str]:
         """Config as the engine hands it to a program: strings, with objects as JSON."""
@@ -126,7 +130,30 @@ def load_stack_config(path: Union[str, Path]) -> StackConfig:
             )
         if isinstance(value, dict) and "secure" in value:
             raise StackConfigError(f"{path}: {key} is an encrypted secret; use a plain test value")
-    return StackConfig(stack=name[len(STACK_FILE_PREFIX) : -len(suffix)], config=config)
+    project, program = _find_project(path)
+    return StackConfig(
+        stack=name[len(STACK_FILE_PREFIX) : -len(suffix)],
+        config=config,
+        project=project,
+        program=program,
+    )
+
+
+def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
+    """The name and program of the nearest ``Pulumi.yaml`` above ``stack_file``, as Pulumi
+    resolves them (``main`` may name a directory or a file; the default is ``__main__.py``)."""
+    for directory in stack_file.resolve().parents:
+        project_file = directory / "Pulumi.yaml"
+        if not project_file.is_file():
+            continue
+        try:
+            project = yaml.safe_load(project_file.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            raise StackConfigError(f"{project_file}: not a readable Pulumi project file") from None
+        main = directory / str(project.get("main") or ".")
+        program = main / "__main__.py" if main.is_dir() else main
+        return project.get("name"), program
+    return None, None
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -162,17 +189,17 @@ def run_program(
     mocks: pulumi.runtime.Mocks,
     *,
     program: Union[Path, Callable[[], Any], None] = None,
-    project: str = PROJECT_NAME,
+    project: Optional[str] = None,
     stack: Optional[str] = None,
     config: Optional[dict[str, Any]] = None,
     preview: bool = False,
 ) -> ProgramResult:
-    """Run ``program`` (default: the project's ``__main__.py``; a path or a callable) under the
-    mock runtime.
+    """Run ``program`` (a path or a callable) under the mock runtime.
 
     ``stack_config`` is a ``Pulumi.<stack>.yaml`` path (or parsed ``StackConfig``); ``config``
-    adds or overrides keys. Each run gets a fresh event loop and runtime state, so runs are
-    independent. Exceptions from the program propagate unchanged.
+    adds or overrides keys. ``program`` and ``project`` default to those of the ``Pulumi.yaml``
+    above the stack file (this project's otherwise). Each run gets a fresh event loop and runtime
+    state, so runs are independent. Exceptions from the program propagate unchanged.
     """
     parsed = (
         stack_config
@@ -182,6 +209,8 @@ def run_program(
     values = parsed.engine_values() if parsed else {}
     values.update(StackConfig("", dict(config or {})).engine_values())
     stack_name = stack or (parsed.stack if parsed else "test")
+    project = project or (parsed.project if parsed else None) or PROJECT_NAME
+    main = program or (parsed.program if parsed else None) or PROJECT_DIR / "__main__.py"
 
     resources: list[RegisteredResource] = []
     loop = asyncio.new_event_loop()
@@ -199,8 +228,7 @@ def run_program(
             preview=preview,
             monitor=_RecordingMonitor(mocks, resources),
         )
-        main = program or PROJECT_DIR / "__main__.py"
-        body = main if callable(main) else lambda: runpy.run_path(str(main), run_name="__main__")
+        body = main if callable(main) else lambda: _run_file(Path(main))
         loop.run_until_complete(run_pulumi_func(body))
         root = pulumi_settings.get_root_resource()
         exported = dict(getattr(root, "outputs", {}) or {})
@@ -210,6 +238,16 @@ def run_program(
         asyncio.set_event_loop(previous_loop)
         pulumi_settings.ROOT.set(None)
     return ProgramResult(resources=resources, outputs=outputs)
+
+
+def _run_file(program: Path) -> None:
+    """Run a program file as ``__main__`` with its directory importable, as Pulumi does."""
+    directory = str(program.resolve().parent)
+    sys.path.insert(0, directory)
+    try:
+        runpy.run_path(str(program), run_name="__main__")
+    finally:
+        sys.path.remove(directory)
 
 
 def _current_loop() -> Optional[asyncio.AbstractEventLoop]:

@@ -136,3 +136,23 @@ def test_bad_stack_files_give_one_line_errors(tmp_path, name, text, message):
 def test_missing_stack_file_is_a_one_line_error(tmp_path):
     with pytest.raises(StackConfigError, match="cannot read"):
         load_stack_config(tmp_path / "Pulumi.nope.yaml")
+
+
+def test_a_users_own_project_runs_with_its_name_program_and_local_modules(tmp_path):
+    """A stack file of another project: its Pulumi.yaml names the project and the program."""
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\nmain: infra/\n")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "settings.py").write_text("APP = {'cpu': 512, 'memory': 1024}\n")
+    (tmp_path / "infra" / "__main__.py").write_text(
+        "import pulumi\n"
+        "from settings import APP\n"
+        "from components import FargateApp\n"
+        "app = FargateApp(pulumi.Config().require('app'), APP)\n"
+        "pulumi.export('project', pulumi.get_project())\n"
+        "pulumi.export('cluster', app.cluster_name)\n"
+    )
+    (tmp_path / "Pulumi.staging.yaml").write_text("config:\n  shop:app: storefront\n")
+    result = run_program(tmp_path / "Pulumi.staging.yaml", AwsLikeMocks())
+    assert result.outputs == {"project": "shop", "cluster": "storefront-staging"}
+    task = result.one("aws:ecs/taskDefinition:TaskDefinition")
+    assert (task.inputs["cpu"], task.inputs["memory"]) == ("512", "1024")
