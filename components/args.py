@@ -51,7 +51,8 @@ class LoadBalancerArgs(TypedDict):
     """TLS policy of the HTTPS listener. Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`;
     one of the policies that pass FSBP ELB.17."""
     allowed_cidrs: NotRequired[list[str]]
-    """CIDRs allowed to reach the listener ports. Default `["0.0.0.0/0"]` (a public web app)."""
+    """CIDRs allowed to reach the listener ports. Default `["0.0.0.0/0"]` (a public web app);
+    for an internal load balancer in a VPC the component creates, the VPC's CIDR."""
     idle_timeout: NotRequired[int]
     """Connection idle timeout in seconds, 1 to 4000. Default 60."""
     deletion_protection: NotRequired[bool]

@@ -187,7 +187,11 @@ def _network(
 
 
 def _load_balancer(
-    args: LoadBalancerArgs, app: FargateAppArgs, profile: str, container_port: int
+    args: LoadBalancerArgs,
+    app: FargateAppArgs,
+    profile: str,
+    container_port: int,
+    network: NetworkSettings,
 ) -> LoadBalancerSettings:
     defaults = PROFILES[profile]
     internal = _bool("load_balancer.internal", args.get("internal", False))
@@ -208,7 +212,13 @@ def _load_balancer(
         )
     ssl_policy = args.get("ssl_policy", LoadBalancerSettings.ssl_policy)
     _choice("load_balancer.ssl_policy", ssl_policy, COMPLIANT_SSL_POLICIES)
-    allowed = args.get("allowed_cidrs", list(LoadBalancerSettings.allowed_cidrs))
+    # An internal ALB in a VPC we create only needs to admit that VPC.
+    default_cidrs = (
+        [network.cidr_block]
+        if internal and not network.bring_your_own
+        else list(LoadBalancerSettings.allowed_cidrs)
+    )
+    allowed = args.get("allowed_cidrs", default_cidrs)
     if not isinstance(allowed, (list, tuple)) or not allowed:
         _fail("load_balancer.allowed_cidrs", allowed, "expected a non-empty list of CIDR blocks")
     cidrs = tuple(str(_cidr("load_balancer.allowed_cidrs", cidr)) for cidr in allowed)
@@ -396,7 +406,7 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
             images_kept=defaults.images_kept, force_delete=defaults.force_delete_repository
         ),
         load_balancer=_load_balancer(
-            args.get("load_balancer") or {}, args, profile, container_port
+            args.get("load_balancer") or {}, args, profile, container_port, network
         ),
         service=ServiceSettings(
             container_port=container_port,

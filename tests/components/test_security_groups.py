@@ -68,3 +68,14 @@ def test_every_security_group_and_rule_has_a_description(app):
     described = result.of_type(SG) + result.of_type(INGRESS) + result.of_type(EGRESS)
     assert len(described) >= 8
     assert all(r.inputs.get("description", "").strip() for r in described)
+
+
+def test_internal_alb_admits_only_its_vpc_by_default(app):
+    result = app({"network": {"cidr_block": "10.42.0.0/16"}, "load_balancer": {"internal": True}})
+    alb, _ = _groups(result)
+    assert {r.inputs["cidrIpv4"] for r in _rules(result, INGRESS, alb)} == {"10.42.0.0/16"}
+
+
+def test_public_alb_admits_the_internet_by_default(app):
+    alb, _ = _groups(result := app({}))
+    assert {r.inputs["cidrIpv4"] for r in _rules(result, INGRESS, alb)} == {"0.0.0.0/0"}
