@@ -80,6 +80,7 @@ def annotations_of(typed_dict: type) -> dict[str, Any]:
 
 
 def typed_dict_of(hint: Any) -> Optional[type]:
+    """The TypedDict inside ``hint`` (``NetworkArgs`` for ``NotRequired[NetworkArgs]``), if any."""
     for candidate in (hint, *typing.get_args(hint)):
         if typing.is_typeddict(candidate):
             return candidate
