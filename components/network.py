@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from .iam_documents import flow_log_write_policy, service_trust_policy
 from .naming import ecs_name
 from .settings import NetworkSettings
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
@@ -242,24 +242,10 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": f"arn:{partition}:ec2:{region}:{account_id}"
-                                    ":vpc-flow-log/*"
-                                },
-                            },
-                        }
-                    ],
-                }
+            assume_role_policy=service_trust_policy(
+                "vpc-flow-logs.amazonaws.com",
+                account_id,
+                f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*",
             ),
             description=f"VPC flow logs of {name}: write to its flow log group only",
             tags=tags,
@@ -282,23 +268,3 @@ class Network(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-flow-logs"},
             opts=child,
         )
-
-
-def flow_log_write_policy(log_group_arn: str) -> str:
-    """What the flow log service needs on exactly one log group (and its streams)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": [
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
-                    "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-                }
-            ],
-        }
-    )

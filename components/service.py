@@ -9,6 +9,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from .iam_documents import secrets_read_policy, task_trust_policy
 from .naming import ecs_name, service_name
 from .settings import ServiceSettings
 
@@ -17,42 +18,6 @@ HEALTH_CHECK_GRACE_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
 TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
-
-
-def task_trust_policy(account_id: str, partition: str, region: str) -> str:
-    """Trust only ECS tasks of this account and region (confused-deputy protection)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {
-                            "aws:SourceArn": f"arn:{partition}:ecs:{region}:{account_id}:*"
-                        },
-                    },
-                }
-            ],
-        }
-    )
-
-
-def secrets_read_policy(secret_arns: Sequence[str]) -> str:
-    """Read access to exactly ``secret_arns``: Secrets Manager secrets and SSM parameters."""
-    by_service: dict[str, list[str]] = {"secretsmanager": [], "ssm": []}
-    for arn in secret_arns:
-        by_service[arn.split(":")[2]].append(arn)
-    actions = {"secretsmanager": ["secretsmanager:GetSecretValue"], "ssm": ["ssm:GetParameters"]}
-    statements = [
-        {"Effect": "Allow", "Action": actions[service], "Resource": sorted(arns)}
-        for service, arns in by_service.items()
-        if arns
-    ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def container_definitions(

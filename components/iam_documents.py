@@ -1,0 +1,71 @@
+"""IAM policy documents of the FargateApp: trust, secrets read, flow log writes.
+
+Each grants exactly what its user needs on exactly the named resources (FSBP IAM.1/IAM.21).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+
+def service_trust_policy(service_principal: str, account_id: str, source_arn: str) -> str:
+    """Trust only ``service_principal`` acting for this account on ``source_arn`` resources
+    (confused-deputy protection)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service_principal},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    },
+                }
+            ],
+        }
+    )
+
+
+def task_trust_policy(account_id: str, partition: str, region: str) -> str:
+    """Trust only ECS tasks of this account and region."""
+    return service_trust_policy(
+        "ecs-tasks.amazonaws.com", account_id, f"arn:{partition}:ecs:{region}:{account_id}:*"
+    )
+
+
+def secrets_read_policy(secret_arns: Sequence[str]) -> str:
+    """Read access to exactly ``secret_arns``: Secrets Manager secrets and SSM parameters."""
+    by_service: dict[str, list[str]] = {"secretsmanager": [], "ssm": []}
+    for arn in secret_arns:
+        by_service[arn.split(":")[2]].append(arn)
+    actions = {"secretsmanager": ["secretsmanager:GetSecretValue"], "ssm": ["ssm:GetParameters"]}
+    statements = [
+        {"Effect": "Allow", "Action": actions[service], "Resource": sorted(arns)}
+        for service, arns in by_service.items()
+        if arns
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def flow_log_write_policy(log_group_arn: str) -> str:
+    """What the flow log service needs on exactly one log group (and its streams)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+                }
+            ],
+        }
+    )
