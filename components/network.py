@@ -8,6 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .aws_context import AwsContext
 from .iam_documents import flow_log_write_policy, service_trust_policy
 from .naming import ecs_name
 from .settings import NetworkSettings
@@ -152,10 +153,12 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        if settings.vpc_endpoints or settings.flow_logs:
+            context = AwsContext.of(self)
         if settings.vpc_endpoints:
-            self._endpoints(name, settings, vpc, private_subnets, private_tables, tags)
+            self._endpoints(name, settings, context, vpc, private_subnets, private_tables, tags)
         if settings.flow_logs:
-            self._flow_logs(name, settings, vpc, tags)
+            self._flow_logs(name, settings, context, vpc, tags)
 
         self.vpc_id = vpc.id
         self.vpc_cidr_block = vpc.cidr_block
@@ -173,6 +176,7 @@ class Network(pulumi.ComponentResource):
         self,
         name: str,
         settings: NetworkSettings,
+        context: AwsContext,
         vpc: aws.ec2.Vpc,
         subnets: list[aws.ec2.Subnet],
         route_tables: list[aws.ec2.RouteTable],
@@ -180,7 +184,7 @@ class Network(pulumi.ComponentResource):
     ) -> None:
         """Private paths to ECR, S3 and CloudWatch Logs (and secrets stores) without NAT."""
         child = pulumi.ResourceOptions(parent=self)
-        region = aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
+        region = context.region
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             vpc_id=vpc.id,
@@ -225,14 +229,15 @@ class Network(pulumi.ComponentResource):
             )
 
     def _flow_logs(
-        self, name: str, settings: NetworkSettings, vpc: aws.ec2.Vpc, tags: dict[str, str]
+        self,
+        name: str,
+        settings: NetworkSettings,
+        context: AwsContext,
+        vpc: aws.ec2.Vpc,
+        tags: dict[str, str],
     ) -> None:
         """All VPC traffic to a log group with retention, through a role that may only write it."""
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        account_id = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=f"/vpc/{ecs_name(name)}/flow-logs",
@@ -244,8 +249,8 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs",
             assume_role_policy=service_trust_policy(
                 "vpc-flow-logs.amazonaws.com",
-                account_id,
-                f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*",
+                context.account_id,
+                f"arn:{context.partition}:ec2:{context.region}:{context.account_id}:vpc-flow-log/*",
             ),
             description=f"VPC flow logs of {name}: write to its flow log group only",
             tags=tags,

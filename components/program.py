@@ -73,15 +73,6 @@ class ProgramResult:
             raise LookupError(f"expected one {type_} ending {name_suffix!r}, found {names}")
         return matches[0]
 
-    def by_id(self, resource_id: str) -> RegisteredResource:
-        """The resource whose physical id is ``resource_id``."""
-        matches = [resource for resource in self.resources if resource.id == resource_id]
-        if len(matches) != 1:
-            raise LookupError(
-                f"expected one resource with id {resource_id!r}, found {len(matches)}"
-            )
-        return matches[0]
-
     def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
         """Resources registered with ``parent`` as their parent."""
         return [resource for resource in self.resources if resource.parent_urn == parent.urn]

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from .aws_context import AwsContext
 from .iam_documents import secrets_read_policy, task_trust_policy
 from .naming import ecs_name, service_name
 from .settings import ServiceSettings
@@ -102,10 +103,8 @@ class Service(pulumi.ComponentResource):
         super().__init__("fargate-app:index:Service", name, None, opts)
         tags = dict(tags or {})
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        account_id = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
+        context = AwsContext.of(self)
+        region = context.region
         family = ecs_name(name)
 
         cluster = aws.ecs.Cluster(
@@ -130,7 +129,7 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        trust = task_trust_policy(account_id, partition, region)
+        trust = task_trust_policy(context.account_id, context.partition, region)
         execution_role = aws.iam.Role(
             f"{name}-execution",
             assume_role_policy=trust,
@@ -141,7 +140,7 @@ class Service(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-execution",
             role=execution_role.name,
-            policy_arn=f"arn:{partition}:iam::aws:{TASK_EXECUTION_POLICY}",
+            policy_arn=f"arn:{context.partition}:iam::aws:{TASK_EXECUTION_POLICY}",
             opts=child,
         )
         if settings.secrets:
