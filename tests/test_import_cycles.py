@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def module_name(path: Path) -> str:
-    """``localcloud/ecs/scheduler.py`` -> ``localcloud.ecs.scheduler``; ``a/__init__.py`` -> ``a``."""
+    """``a/b/c.py`` -> ``a.b.c``; ``pkg/__init__.py`` -> ``pkg``."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
