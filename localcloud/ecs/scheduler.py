@@ -492,18 +492,6 @@ class Scheduler:
         if not service.events or service.events[0]["message"] != message:
             self._event(service, message)
 
-    # -- events ----------------------------------------------------------------------------------
-
-    def _event(self, service: Service, message: str) -> None:
-        service.events.insert(
-            0, {"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": message}
-        )
-        del service.events[EVENTS_KEPT:]
-
-    def _event_once(self, service: Service, message: str) -> None:
-        if not service.events or service.events[0]["message"] != message:
-            self._event(service, message)
-
     # -- changes made through the API ----------------------------------------------------------
 
     def new_deployment(self, backend: Any, service: Service) -> dict[str, Any]:
