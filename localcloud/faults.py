@@ -2,13 +2,14 @@
 
 Each fault changes only what AWS itself would show. ``Faults`` is plain state: it validates and
 records what is armed and knows nothing of the scheduler. The ECS scheduler and the emulator's
-request hook read it: the scheduler rolls out a broken deployment for a newly armed crash loop
-and applies a requested out-of-band desiredCount on its next step. The two faults that act at
-once (crash loop, out-of-band scale) also notify the listeners given to ``subscribe()`` after
-they are armed; ``LocalCloud``, which owns both objects, subscribes the scheduler's
-``act_on_faults`` so the change is visible to the very next API call. Faults are keyed by cluster
-and service *names* (an ARN is accepted and reduced to its name), so a fault can be armed before
-the service exists.
+request hook read it (the scheduler rolls out a broken deployment for a newly armed crash loop
+on its next step). The two faults that act at once (crash loop, out-of-band scale) notify the
+listeners given to ``subscribe()`` after they are armed; ``LocalCloud``, which owns both
+objects, subscribes the scheduler's ``act_on_faults``, which performs them before the arming
+call returns (the new deployment, the changed desiredCount), visible to the next API call.
+
+Faults are keyed by cluster and service *names* (an ARN is accepted and reduced to its name), so
+a fault can be armed before the service exists.
 """
 
 from __future__ import annotations

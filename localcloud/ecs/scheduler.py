@@ -3,9 +3,10 @@
 moto stores services but never starts their tasks. Every tick, for every ACTIVE service with
 the ECS deployment controller, the scheduler
 
-0. acts on newly armed faults (``localcloud.faults``, read, never called back): an
-   out-of-band desiredCount is applied, and a crash loop armed since the PRIMARY deployment
-   started rolls out a new, broken deployment;
+0. reads the armed faults (``localcloud.faults``, plain state that never calls back): a crash
+   loop armed since the PRIMARY deployment started rolls out a new, broken deployment
+   (``act_on_faults()``, which the faults' owner subscribes, does it at once, and applies
+   out-of-band desiredCounts);
 1. moves PENDING tasks whose start delay has passed to RUNNING (registering the task's ENI
    address in the service's target groups) - or, under a fault, stops them (crash loop) or
    leaves them PENDING (capacity shortage);
@@ -118,18 +119,18 @@ class Scheduler:
     def tick(self) -> None:
         """One reconciliation step of every ECS service in every account and region."""
         with self.lock:
-            self._apply_scale_requests()
             now = self._clock()
             for backend, service in self._each_service():
                 self._reconcile(backend, service, now)
             self.ticks += 1
 
     def act_on_faults(self) -> None:
-        """Act now on faults armed since the last step (what ``Faults.subscribe`` is for).
+        """Act now on the faults that act at once (what ``Faults.subscribe`` is for).
 
-        Applies out-of-band desiredCounts and rolls out the broken deployment of a newly armed
-        crash loop, reconciling only the services concerned. An out-of-band scale of a service
-        that does not exist raises ``LocalCloudError``.
+        Applies the requested out-of-band desiredCounts (only here, so the caller of
+        ``out_of_band_scale`` gets the error of a service that does not exist:
+        ``LocalCloudError``) and rolls out the broken deployment of a newly armed crash loop
+        (which every step also does), reconciling only the services concerned.
         """
         with self.lock:
             self._apply_scale_requests()
