@@ -14,37 +14,22 @@ import statistics
 import time
 
 from localcloud import LocalCloud
+from localcloud.testing import ServiceBuilder
 
 
 def build(cloud: LocalCloud, count: int) -> None:
-    ec2, ecs = cloud.client("ec2"), cloud.client("ecs")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/20", AvailabilityZone=zone)["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((0, "us-east-1a"), (16, "us-east-1b"))
-    ]
-    group = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
-    ecs.create_cluster(clusterName="bench")
-    definition = ecs.register_task_definition(
-        family="bench",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "nginx"}],
-    )["taskDefinition"]["taskDefinitionArn"]
+    """*count* services of 2 tasks in one cluster, on two subnets, without load balancers."""
+    builder = ServiceBuilder(cloud.client)
+    network = builder.network(subnet_cidrs=("10.0.0.0/20", "10.0.16.0/20"))
+    builder.cluster("bench")
+    definition = builder.task_definition("bench")
     for index in range(count):
-        ecs.create_service(
+        builder.service(
+            network,
             cluster="bench",
-            serviceName=f"svc-{index}",
-            taskDefinition=definition,
-            desiredCount=2,
-            launchType="FARGATE",
-            networkConfiguration={
-                "awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}
-            },
+            service=f"svc-{index}",
+            task_definition_arn=definition,
+            desired_count=2,
         )
 
 

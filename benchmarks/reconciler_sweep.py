@@ -20,13 +20,11 @@ Run: `.venv/bin/python benchmarks/reconciler_sweep.py` (about two minutes; `--qu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,10 +34,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import WaiterError
 
+from localcloud.base import CREDENTIALS
+from localcloud.control import ControlClient, RemoteFaults
+from localcloud.testing import ServiceBuilder
 from reconciler import AwsTarget, ClientFactory, DeclaredService, sweep, wait_for_convergence
 
 REGION = "us-east-1"
-CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
 def main() -> int:
@@ -102,7 +102,7 @@ def emulator(*, task_start_delay: float, tick_interval: float):
         deadline = time.monotonic() + 60
         while True:
             try:
-                control(endpoint, "GET", "health")
+                control(endpoint).call("health")
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -114,22 +114,21 @@ def emulator(*, task_start_delay: float, tick_interval: float):
         proc.wait(timeout=30)
 
 
-def control(endpoint: str, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-    """The local cloud's control API (faults, tick, reset)."""
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(f"{endpoint}/_localcloud/{path}", data=data, method=method)
-    req.add_header("content-type", "application/json")
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return json.loads(resp.read() or b"null")
+def control(endpoint: str) -> ControlClient:
+    """The local cloud's control API (faults, tick, reset); a tick of 1000 services is slow."""
+    return ControlClient(endpoint, timeout=120)
 
 
-def fault(endpoint: str, name: str, **args: Any) -> None:
-    control(endpoint, "POST", "faults", {"fault": name, "args": args})
+def faults(endpoint: str) -> RemoteFaults:
+    """The faults of the local cloud at *endpoint*."""
+    return RemoteFaults(control(endpoint))
 
 
 def client(endpoint: str, name: str) -> Any:
     config = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=16)
-    return boto3.client(name, endpoint_url=endpoint, region_name=REGION, config=config, **CREDS)
+    return boto3.client(
+        name, endpoint_url=endpoint, region_name=REGION, config=config, **CREDENTIALS
+    )
 
 
 # -- building services -----------------------------------------------------------------------
@@ -139,39 +138,20 @@ def make_services(
     endpoint: str, cluster: str, names: list[str], desired: int = 1
 ) -> dict[str, str]:
     """One service and one target group per name; returns name -> target group ARN."""
-    ec2, ecs, elbv2 = client(endpoint, "ec2"), client(endpoint, "ecs"), client(endpoint, "elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/17")["Subnet"]["SubnetId"]
-    sg = ec2.create_security_group(GroupName=f"{cluster}-tasks", Description="tasks", VpcId=vpc)
-    ecs.create_cluster(clusterName=cluster)
-    td = ecs.register_task_definition(
-        family=cluster,
-        containerDefinitions=[{"name": "app", "image": "nginx", "memory": 512}],
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-    )["taskDefinition"]["taskDefinitionArn"]
+    builder = ServiceBuilder(lambda name: client(endpoint, name))
+    network = builder.network(subnet_cidrs=("10.0.0.0/17",), security_group=f"{cluster}-tasks")
+    builder.cluster(cluster)
+    td = builder.task_definition(cluster)
 
     def create(name: str) -> tuple[str, str]:
-        tg = elbv2.create_target_group(
-            Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip"
-        )["TargetGroups"][0]["TargetGroupArn"]
-        ecs.create_service(
+        tg = builder.target_group(network, name)
+        builder.service(
+            network,
             cluster=cluster,
-            serviceName=name,
-            taskDefinition=td,
-            desiredCount=desired,
-            launchType="FARGATE",
-            deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
-            },
-            loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
-            networkConfiguration={
-                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg["GroupId"]]}
-            },
+            service=name,
+            task_definition_arn=td,
+            desired_count=desired,
+            target_group_arn=tg,
         )
         return name, tg
 
@@ -183,11 +163,11 @@ def make_services(
 
 
 def sweep_benchmark(endpoint: str, n: int) -> dict[str, Any]:
-    control(endpoint, "POST", "reset")
+    control(endpoint).call("reset")
     cluster = f"bench{n}"
     names = [f"s{n}-{i:04d}" for i in range(n)]
     tgs = make_services(endpoint, cluster, names)
-    control(endpoint, "POST", "tick")
+    control(endpoint).call("tick")
     declared = [DeclaredService(cluster, s, 1, 1, 1, REGION, tgs[s]) for s in names]
 
     def timed_sweep(declared: list[DeclaredService]) -> tuple[float, Counter, bool]:
@@ -203,9 +183,9 @@ def sweep_benchmark(endpoint: str, n: int) -> dict[str, Any]:
     # 10% of the services scale to 2 tasks (declared so) but cannot place the new one
     held = set(names[::10])
     for name in held:
-        fault(endpoint, "capacity-shortage", cluster=cluster, service=name)
-        fault(endpoint, "out-of-band-scale", cluster=cluster, service=name, desired_count=2)
-    control(endpoint, "POST", "tick")
+        faults(endpoint).capacity_shortage(cluster, name)
+        faults(endpoint).out_of_band_scale(cluster, name, desired_count=2)
+    control(endpoint).call("tick")
     declared = [
         DeclaredService(cluster, s, 2, 2, 2, REGION, tgs[s]) if s in held else d
         for s, d in zip(names, declared, strict=True)
@@ -261,12 +241,7 @@ def detect_benchmark(endpoint: str, delay: float, waiter_attempts: int) -> None:
 
     # a crash-looping rollout
     for cluster in ("detect", "detect2"):
-        fault(
-            endpoint,
-            "crash-loop",
-            cluster=cluster,
-            service="conv-a" if cluster == "detect" else "conv-b",
-        )
+        faults(endpoint).crash_loop(cluster, "conv-a" if cluster == "detect" else "conv-b")
     t0 = time.monotonic()
     outcome = wait_for_convergence(
         [DeclaredService("detect", "conv-a", 2, 2, 2, REGION)],

@@ -10,7 +10,12 @@
   emulator; ``pulumi up -s localstack`` (or ``-s dev``) remains the real path.
 - ``python -m localcloud up|serve|fault`` is the command line (``make up``); the pytest plugin
   ``localcloud.pytest_plugin`` gives tests the fixtures ``local_cloud``, ``aws_client``,
-  ``ecs_scheduler``, ``faults`` and ``deployed_stack``.
+  ``ecs_scheduler``, ``faults`` and ``deployed_stack``; ``localcloud.testing.ServiceBuilder``
+  builds a minimal Fargate service for a test.
+
+The emulation beyond moto is grouped by AWS service (``localcloud.ecs``, ``localcloud.elbv2``,
+``localcloud.iam``); ``localcloud.faults`` is the armed faults' state and ``localcloud.control``
+the control API that ``localcloud.remote`` speaks from another process.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+#: Credentials the emulator accepts (any would do; these are LocalStack's convention).
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
 
 class Deployable:
     """Mixin: emulate ``pulumi up`` on a cloud that has ``client()`` (and maybe faults)."""

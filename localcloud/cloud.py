@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
-from localcloud import _moto_env
-from localcloud.base import Deployable
+from localcloud import _moto_env, control
+from localcloud.base import CREDENTIALS, Deployable
+from localcloud.ecs import responses as ecs_responses
+from localcloud.ecs.scheduler import Scheduler
+from localcloud.elbv2 import targets as elbv2_targets
 from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
-from localcloud.scheduler import Scheduler
-
-#: Credentials the emulator accepts (any would do; these are LocalStack's convention).
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+from localcloud.iam import managed_policies
 
 # moto's state is process-wide, so the lock, the scheduler and the faults are too: two
-# LocalCloud objects in one process serve the same AWS state on different ports.
+# LocalCloud objects in one process serve the same AWS state on different ports. The faults are
+# plain state the scheduler reads; the scheduler acts at once on the faults that act at once.
 _LOCK = threading.RLock()
-_SCHEDULER = Scheduler(_LOCK)
-_FAULTS = Faults(_SCHEDULER)
-_SCHEDULER.faults = _FAULTS
+_FAULTS = Faults()
+_SCHEDULER = Scheduler(_LOCK, _FAULTS)
+_FAULTS.subscribe(_SCHEDULER.act_on_faults)
 # Started LocalClouds that want the background scheduler; the thread runs while any does.
 _BACKGROUND_USERS: set[int] = set()
 
@@ -64,14 +66,17 @@ class LocalCloud(Deployable):
         """Bind the port, start serving and start the scheduler thread."""
         if self._server is not None:
             return self
-        from localcloud import moto_patches
-
         _moto_env.apply_late_settings()
-        moto_patches.install(_SCHEDULER, _FAULTS)
+        _install_fidelity_patches()
         _SCHEDULER.task_start_delay = self.task_start_delay
         if self.tick_interval > 0:  # 0 means "no thread", not "tick without pause"
             _SCHEDULER.tick_interval = self.tick_interval
-        app = EmulatorApp(_LOCK, _FAULTS.should_throttle, self._control, self._after_reset)
+        app = EmulatorApp(
+            _LOCK,
+            _FAULTS.should_throttle,
+            functools.partial(control.serve, self),
+            self._after_reset,
+        )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
         if self.tick_interval > 0:
@@ -151,26 +156,9 @@ class LocalCloud(Deployable):
         options.update(kwargs)
         return boto3.client(service_name, **options)
 
-    # -- control API for other processes ----------------------------------------------------------
 
-    def _control(self, method: str, path: str, payload: dict[str, Any]) -> tuple[int, Any]:
-        if (method, path) == ("GET", "health"):
-            return 200, {"status": "ok", "ticks": _SCHEDULER.ticks}
-        if (method, path) == ("GET", "faults"):
-            return 200, {"faults": _FAULTS.active()}
-        if (method, path) == ("POST", "faults"):
-            name = payload.get("fault")
-            if not isinstance(name, str):
-                raise LocalCloudError("control request field 'fault' is missing; name the fault")
-            _FAULTS.apply(name, dict(payload.get("args") or {}))
-            return 200, {"faults": _FAULTS.active()}
-        if (method, path) == ("DELETE", "faults"):
-            _FAULTS.clear()
-            return 200, {"faults": []}
-        if (method, path) == ("POST", "tick"):
-            _SCHEDULER.tick()
-            return 200, {"ticks": _SCHEDULER.ticks}
-        if (method, path) == ("POST", "reset"):
-            self.reset()
-            return 200, {"status": "ok"}
-        return 404, {"error": f"no control endpoint {method} /_localcloud/{path}"}
+def _install_fidelity_patches() -> None:
+    """Patch moto where AWS behaves otherwise, service by service (once per process)."""
+    ecs_responses.install(_SCHEDULER)
+    elbv2_targets.install(_FAULTS)
+    managed_policies.install()

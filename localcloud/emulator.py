@@ -10,8 +10,8 @@ The request hook (``EmulatorApp``) is the one seam between clients and moto:
   scope (the signing service), in the error format of the service's protocol;
 - it serializes moto requests with the scheduler's ticks (one lock), so every call sees a
   whole tick and moto's dicts never change while a request iterates them;
-- it serves the control API under ``/_localcloud/`` (faults, tick, health) that the CLI
-  uses against an emulator running in another process;
+- it serves the control API under ``/_localcloud/`` (``localcloud.control``: faults, tick,
+  health, reset) that the CLI uses against an emulator running in another process;
 - it notices ``POST /moto-api/reset`` and resets the scheduler's bookkeeping with moto.
 """
 
@@ -35,10 +35,10 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
+from localcloud.control import CONTROL_PREFIX
 from localcloud.errors import LocalCloudError
 from localcloud.faults import THROTTLEABLE
 
-CONTROL_PREFIX = "/_localcloud/"
 _REQUEST = threading.local()
 
 

@@ -1,22 +1,26 @@
 """Fault injection: the failures that are hard to provoke in a real account.
 
-Each fault changes only what AWS itself would show. The scheduler and the emulator's request
-hook read the armed faults; the faults that act at once (a new broken deployment, a changed
-desiredCount) ask the scheduler to do it. Faults are keyed by cluster and service *names*
-(an ARN is accepted and reduced to its name), so a fault can be armed before the service exists.
+Each fault changes only what AWS itself would show. ``Faults`` is plain state: it validates and
+records what is armed and knows nothing of the scheduler. The ECS scheduler and the emulator's
+request hook read it (the scheduler rolls out a broken deployment for a newly armed crash loop
+on its next step). The two faults that act at once (crash loop, out-of-band scale) notify the
+listeners given to ``subscribe()`` after they are armed; ``LocalCloud``, which owns both
+objects, subscribes the scheduler's ``act_on_faults``, which performs them before the arming
+call returns (the new deployment, the changed desiredCount), visible to the next API call.
+
+Faults are keyed by cluster and service *names* (an ARN is accepted and reduced to its name), so
+a fault can be armed before the service exists.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from localcloud.errors import LocalCloudError
-
-if TYPE_CHECKING:
-    from localcloud.scheduler import Scheduler
 
 DEFAULT_CRASH_REASON = "Essential container in task exited"
 
@@ -38,19 +42,47 @@ THROTTLEABLE = {
     "logs": ("json", "ThrottlingException"),
 }
 
-#: Fault names as the CLI and the control endpoint spell them.
-FAULT_NAMES = (
-    "crash-loop",
-    "capacity-shortage",
-    "out-of-band-scale",
-    "unhealthy-targets",
-    "throttle",
-)
+#: Fault name (as the CLI and the control endpoint spell it) -> the ``Faults`` method arming it.
+#: Filled by ``@_arms`` below, so a new fault is one decorated method.
+FAULT_METHODS: dict[str, str] = {}
+
+_Method = TypeVar("_Method", bound=Callable[..., None])
+
+
+def _arms(fault_name: str) -> Callable[[_Method], _Method]:
+    """Declare the decorated ``Faults`` method as the one arming *fault_name*."""
+
+    def declare(method: _Method) -> _Method:
+        FAULT_METHODS[fault_name] = method.__name__
+        return method
+
+    return declare
 
 
 def short_name(name_or_arn: str) -> str:
     """The name part of an ECS cluster or service ARN (a plain name is returned unchanged)."""
     return name_or_arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class CrashLoop:
+    """An armed crash loop: the stoppedReason of its tasks, and which arming it is.
+
+    Every ``crash_loop()`` call is a new *arming* (a rising number); the scheduler rolls out one
+    broken deployment per arming, and deployments started while it is armed are broken too.
+    """
+
+    reason: str
+    arming: int
+
+
+@dataclass(frozen=True)
+class ScaleRequest:
+    """An out-of-band desiredCount the scheduler has not applied yet."""
+
+    cluster: str
+    service: str
+    desired_count: int
 
 
 @dataclass
@@ -64,16 +96,28 @@ class _Throttle:
 class Faults:
     """The armed faults of the local cloud; every method is safe to call from any thread."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
-        self._scheduler = scheduler
+    def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._crash: dict[tuple[str, str], str] = {}
+        self._armings = itertools.count(1)
+        self._crash: dict[tuple[str, str], CrashLoop] = {}
         self._shortage: set[tuple[str, str]] = set()
         self._unhealthy: dict[str, tuple[int, str]] = {}
         self._throttle: _Throttle | None = None
+        self._scale_requests: list[ScaleRequest] = []
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call *listener* after a fault that acts at once (crash loop, out-of-band scale) is
+        armed. An error it raises (an unknown service) is the arming call's error."""
+        self._listeners.append(listener)
+
+    def _armed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     # -- injecting ---------------------------------------------------------------------------
 
+    @_arms("crash-loop")
     def crash_loop(self, cluster: str, service: str, reason: str = DEFAULT_CRASH_REASON) -> None:
         """Roll out a broken revision: every new task of the service exits while starting.
 
@@ -92,9 +136,10 @@ class Faults:
             raise LocalCloudError("crash loop reason '' is empty; give the stoppedReason text")
         key = (short_name(cluster), short_name(service))
         with self._guard:
-            self._crash[key] = reason
-        self._scheduler.start_broken_deployment(*key)
+            self._crash[key] = CrashLoop(reason, next(self._armings))
+        self._armed()
 
+    @_arms("capacity-shortage")
     def capacity_shortage(self, cluster: str, service: str) -> None:
         """Fargate has no capacity for the service: its new tasks stay PENDING.
 
@@ -105,14 +150,23 @@ class Faults:
         with self._guard:
             self._shortage.add((short_name(cluster), short_name(service)))
 
+    @_arms("out-of-band-scale")
     def out_of_band_scale(self, cluster: str, service: str, desired_count: int) -> None:
-        """Change the service's desiredCount behind the IaC's back (like a console edit)."""
+        """Change the service's desiredCount behind the IaC's back (like a console edit).
+
+        An ACTIVE service of that name must exist: else ``LocalCloudError`` "service ... not
+        found in cluster ..." (raised here when the scheduler is subscribed, as in LocalCloud).
+        """
         if not isinstance(desired_count, int) or desired_count < 0:
             raise LocalCloudError(
                 f"desired_count {desired_count!r} is invalid; use an integer >= 0"
             )
-        self._scheduler.set_desired_count(short_name(cluster), short_name(service), desired_count)
+        request = ScaleRequest(short_name(cluster), short_name(service), desired_count)
+        with self._guard:
+            self._scale_requests.append(request)
+        self._armed()
 
+    @_arms("unhealthy-targets")
     def unhealthy_targets(
         self, target_group_arn: str, count: int, reason: str = "Target.ResponseCodeMismatch"
     ) -> None:
@@ -132,6 +186,7 @@ class Faults:
         with self._guard:
             self._unhealthy[target_group_arn] = (count, reason)
 
+    @_arms("throttle")
     def throttle(self, fraction: float, services: Iterable[str] = ("ecs", "elbv2")) -> None:
         """Answer *fraction* (0 < f <= 1) of the calls to *services* with a throttling error.
 
@@ -162,32 +217,30 @@ class Faults:
             self._shortage.clear()
             self._unhealthy.clear()
             self._throttle = None
+            self._scale_requests.clear()
 
-    def apply(self, name: str, args: dict[str, Any]) -> None:
-        """Arm a fault by its CLI name (see ``FAULT_NAMES``) with keyword *args*."""
-        handlers = {
-            "crash-loop": self.crash_loop,
-            "capacity-shortage": self.capacity_shortage,
-            "out-of-band-scale": self.out_of_band_scale,
-            "unhealthy-targets": self.unhealthy_targets,
-            "throttle": self.throttle,
-        }
-        handler = handlers.get(name.replace("_", "-"))
-        if handler is None:
+    def apply(self, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """Arm a fault by its CLI name (see ``FAULT_NAMES``) with keyword *args*.
+
+        Returns the armed faults (``active()``), as the control endpoint answers.
+        """
+        method = FAULT_METHODS.get(name.replace("_", "-"))
+        if method is None:
             raise LocalCloudError(f"fault '{name}' is unknown; use one of {', '.join(FAULT_NAMES)}")
         try:
-            handler(**args)
+            getattr(self, method)(**args)
         except TypeError as exc:
             raise LocalCloudError(
                 f"fault '{name}' got bad arguments {sorted(args)}: {exc}"
             ) from None
+        return self.active()
 
     def active(self) -> list[dict[str, Any]]:
         """The armed faults, as plain data (what ``localcloud fault list`` prints)."""
         with self._guard:
             listed: list[dict[str, Any]] = [
-                {"fault": "crash-loop", "cluster": c, "service": s, "reason": r}
-                for (c, s), r in sorted(self._crash.items())
+                {"fault": "crash-loop", "cluster": c, "service": s, "reason": crash.reason}
+                for (c, s), crash in sorted(self._crash.items())
             ]
             listed += [
                 {"fault": "capacity-shortage", "cluster": c, "service": s}
@@ -208,11 +261,17 @@ class Faults:
                 )
             return listed
 
-    # -- queries of the scheduler and the request hook -------------------------------------
+    # -- what the scheduler and the request hook read ----------------------------------------
 
-    def crash_reason(self, cluster: str, service: str) -> str | None:
-        """The stoppedReason new tasks of the service crash with, or None."""
+    def crash_loop_of(self, cluster: str, service: str) -> CrashLoop | None:
+        """The crash loop armed for the service, or None."""
         return self._crash.get((cluster, service))
+
+    def take_scale_requests(self) -> list[ScaleRequest]:
+        """The out-of-band desiredCounts not applied yet, oldest first (each handed over once)."""
+        with self._guard:
+            requests, self._scale_requests = self._scale_requests, []
+        return requests
 
     def has_capacity_shortage(self, cluster: str, service: str) -> bool:
         """Whether new tasks of the service cannot be placed."""
@@ -239,3 +298,7 @@ class Faults:
         """How many calls per service were throttled since the throttle fault was armed."""
         with self._guard:
             return dict(self._throttle.throttled) if self._throttle else {}
+
+
+#: Fault names as the CLI and the control endpoint spell them.
+FAULT_NAMES = tuple(FAULT_METHODS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localcloud import LocalCloudError
+from localcloud.faults import DEFAULT_CRASH_REASON, CrashLoop, Faults, ScaleRequest
 from tests.localcloud.support import describe, tasks
 
 
@@ -166,3 +167,53 @@ def test_a_new_deployment_after_clearing_a_crash_loop_recovers(
         ("PRIMARY", "COMPLETED")
     ]
     assert service["runningCount"] == 1
+
+
+def test_faults_are_plain_state_that_knows_no_scheduler():
+    state = Faults()  # nothing to hand it: the scheduler reads it, not the other way round
+    state.crash_loop("arn:aws:ecs:us-east-1:123456789012:cluster/web", "api")
+    state.crash_loop("web", "api", reason="OOM")  # a second arming
+    state.out_of_band_scale("web", "api", 3)
+    assert state.crash_loop_of("web", "api") == CrashLoop("OOM", 2)
+    assert state.take_scale_requests() == [ScaleRequest("web", "api", 3)]
+    assert state.take_scale_requests() == []  # handed over once
+    heard = []
+    state.subscribe(lambda: heard.append(state.active()))
+    state.capacity_shortage("web", "api")  # takes effect on the scheduler's next step
+    state.crash_loop("web", "api")  # acts at once: the listener hears it
+    assert heard == [
+        [
+            {
+                "fault": "crash-loop",
+                "cluster": "web",
+                "service": "api",
+                "reason": DEFAULT_CRASH_REASON,
+            },
+            {"fault": "capacity-shortage", "cluster": "web", "service": "api"},
+        ]
+    ]
+    state.clear()
+    assert (state.active(), state.crash_loop_of("web", "api")) == ([], None)
+
+
+def test_each_crash_loop_arming_rolls_out_one_broken_deployment(
+    aws_client, manual_scheduler, make_service, faults
+):
+    svc = make_service(desired_count=1)
+    manual_scheduler.tick()
+    healthy = describe(aws_client, svc)["deployments"][0]["id"]
+    faults.crash_loop("web", "api")
+    first = describe(aws_client, svc)["deployments"][0]["id"]
+    manual_scheduler.tick()  # no arming since: no new deployment
+    assert describe(aws_client, svc)["deployments"][0]["id"] == first
+    faults.crash_loop("web", "api", reason="OutOfMemoryError")
+    second, previous = describe(aws_client, svc)["deployments"]
+    assert healthy != first != second["id"] and previous["id"] == healthy
+    assert {
+        t["stoppedReason"]
+        for t in tasks(aws_client, svc, "STOPPED")
+        if t["startedBy"] == second["id"]
+    } == {"OutOfMemoryError"}
+    aws_client("ecs").update_service(cluster="web", service="api", forceNewDeployment=True)
+    third = describe(aws_client, svc)["deployments"][0]
+    assert third["id"] != second["id"] and third["failedTasks"] == 1  # still broken while armed

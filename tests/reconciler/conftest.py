@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud.testing import Network, ServiceBuilder
 from reconciler.cli import main
 
 REGION = "eu-west-3"
@@ -68,13 +69,13 @@ def cloud():
     local.stop()
 
 
-_NETWORK: dict[str, str] = {}
+_NETWORK: list[Network] = []  # the session's network, once made
 _SEQUENCE = itertools.count(1)
 
 
 @dataclass
 class SimCloud:
-    """boto3 clients on the local cloud, helpers building FargateApp-like services, and ticks.
+    """boto3 clients on the local cloud, FargateApp-like services (``localcloud.testing``), ticks.
 
     The scheduler runs by hand here: tasks start on the next tick (no start delay), so a new
     service converges at once unless it is `held` (capacity shortage keeps its tasks PENDING).
@@ -97,30 +98,24 @@ class SimCloud:
             aws_secret_access_key="testing",
         )
 
-    def network(self) -> dict[str, str]:
+    @property
+    def build(self) -> ServiceBuilder:
+        """The shared builder of Fargate services, on this cloud's clients."""
+        return ServiceBuilder(self.client)
+
+    def network(self) -> Network:
         """A VPC, subnet and SG shared by the session (made again after a local cloud reset)."""
-        ec2 = self.client("ec2")
         if _NETWORK:
             try:
-                ec2.describe_subnets(SubnetIds=[_NETWORK["subnet"]])
-                return _NETWORK
+                self.client("ec2").describe_subnets(SubnetIds=list(_NETWORK[0].subnets))
+                return _NETWORK[0]
             except ClientError:
                 _NETWORK.clear()
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/18")["Subnet"]["SubnetId"]
-        sg = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)
-        _NETWORK.update(vpc=vpc, subnet=subnet, sg=sg["GroupId"])
-        return _NETWORK
+        _NETWORK.append(self.build.network(subnet_cidrs=("10.0.0.0/18",)))
+        return _NETWORK[0]
 
     def target_group(self, name: str = "tg") -> str:
-        resp = self.client("elbv2").create_target_group(
-            Name=f"{self.cluster}-{name}",
-            Protocol="HTTP",
-            Port=80,
-            VpcId=self.network()["vpc"],
-            TargetType="ip",
-        )
-        return resp["TargetGroups"][0]["TargetGroupArn"]
+        return self.build.target_group(self.network(), f"{self.cluster}-{name}")
 
     def service(
         self,
@@ -137,45 +132,20 @@ class SimCloud:
         """
         if held:
             self.local.faults.capacity_shortage(self.cluster, name)
-        ecs = self.client("ecs")
-        ecs.create_cluster(clusterName=self.cluster)
-        net = self.network()
-        container = {
-            "name": "app",
-            "image": "nginx",
-            "memory": 512,
-            "portMappings": [{"containerPort": 80}],
-        }
-        td = ecs.register_task_definition(
-            family=f"{self.cluster}-{name}",
-            containerDefinitions=[container],
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-        )["taskDefinition"]["taskDefinitionArn"]
-        kwargs: dict[str, Any] = {}
-        if target_group:
-            kwargs["loadBalancers"] = [
-                {"targetGroupArn": target_group, "containerName": "app", "containerPort": 80}
-            ]
+        build = self.build
+        build.cluster(self.cluster)
+        td = build.task_definition(f"{self.cluster}-{name}")
+        extra: dict[str, Any] = {}
         if tags:
-            kwargs["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
-        ecs.create_service(
+            extra["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        build.service(
+            self.network(),
             cluster=self.cluster,
-            serviceName=name,
-            taskDefinition=td,
-            desiredCount=desired,
-            launchType="FARGATE",
-            deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
-            },
-            networkConfiguration={
-                "awsvpcConfiguration": {"subnets": [net["subnet"]], "securityGroups": [net["sg"]]}
-            },
-            **kwargs,
+            service=name,
+            task_definition_arn=td,
+            desired_count=desired,
+            target_group_arn=target_group,
+            **extra,
         )
         self.tick()
         return td

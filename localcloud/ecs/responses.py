@@ -1,4 +1,4 @@
-"""Where moto's ECS and ELBv2 differ from AWS in ways the scheduler and faults must fix.
+"""Where moto's ECS API differs from AWS in ways the scheduler must fix.
 
 Installed once per process (moto's code is process-wide) but active only while the emulator
 handles a request (``serving_emulator_request``): ``mock_aws`` tests in the same process keep
@@ -15,17 +15,11 @@ moto's own behaviour. Each patch wraps one moto method and says which AWS behavi
   unless asked for STOPPED; the cluster filter matches names exactly.
 - ListServices and ListTasks page like AWS (``maxResults``: default 10 and 100, at most
   100; ``nextToken``); DescribeServices refuses more than 10 services, as AWS does.
-- DescribeTargetHealth reports the unhealthy-targets fault.
-
-One patch is for speed only: the AWS managed policies (``MOTO_IAM_LOAD_MANAGED_POLICIES``)
-are parsed once per process, and loaded into the commercial partition's IAM backend only,
-instead of into five partitions at every reset.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from typing import TYPE_CHECKING, Any
 
 from moto.backends import get_backend
@@ -33,16 +27,12 @@ from moto.core.responses import ActionResult
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
-from moto.iam import models as iam_models
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
 from localcloud.emulator import serving_emulator_request
-from localcloud.faults import UNHEALTHY_REASONS
 
 if TYPE_CHECKING:
-    from localcloud.faults import Faults
-    from localcloud.scheduler import Scheduler
+    from localcloud.ecs.scheduler import Scheduler
 
 _installed: dict[str, Any] = {}
 
@@ -57,10 +47,9 @@ _KEPT_SERVICE_FIELDS = {
 }
 
 
-def install(scheduler: Scheduler, faults: Faults) -> None:
-    """Patch moto (once per process); later calls only rebind the scheduler and faults."""
+def install(scheduler: Scheduler) -> None:
+    """Patch moto's ECS (once per process); later calls only rebind the scheduler."""
     _installed["scheduler"] = scheduler
-    _installed["faults"] = faults
     if _installed.get("done"):
         return
     _installed["done"] = True
@@ -80,30 +69,6 @@ def install(scheduler: Scheduler, faults: Faults) -> None:
     EC2ContainerServiceResponse.describe_services = _at_most_ten_services(
         EC2ContainerServiceResponse.describe_services
     )
-    FakeTargetGroup.health_for = _health_for(FakeTargetGroup.health_for)
-    iam_models.IAMBackend._init_aws_policies = _init_aws_policies_once(
-        iam_models.IAMBackend._init_aws_policies
-    )
-
-
-def _init_aws_policies_once(original: Any) -> Any:
-    @functools.wraps(original)
-    def init_aws_policies(self: iam_models.IAMBackend) -> list[Any]:
-        if not serving_emulator_request():
-            return original(self)
-        # IAM backends exist per partition; only the commercial one ("aws") is used here, and
-        # loading the policies into the other four cost 0.3 s at every reset.
-        if not iam_models.load_iam_aws_managed_policies() or self.region_name != "aws":
-            return []
-        parsed = _installed.get("aws_policies")
-        if parsed is None:
-            parsed = _installed["aws_policies"] = json.loads(iam_models.aws_managed_policies_data)
-        return [
-            iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-            for name, data in parsed.items()
-        ]
-
-    return init_aws_policies
 
 
 def _create_service(original: Any) -> Any:
@@ -234,26 +199,3 @@ def _at_most_ten_services(original: Any) -> Any:
         return original(self)
 
     return describe_services
-
-
-def _health_for(original: Any) -> Any:
-    @functools.wraps(original)
-    def health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> Any:
-        status = original(self, target, ec2_backend)
-        faults = _installed.get("faults")
-        fault = faults.unhealthy(self.arn) if faults and serving_emulator_request() else None
-        if fault is None or status.status != "healthy":
-            return status
-        count, reason = fault
-        if target["Id"] not in list(self.targets)[:count]:
-            return status
-        return FakeHealthStatus(
-            status.instance_id,
-            status.port,
-            status.health_check_port,
-            "unhealthy",
-            reason,
-            UNHEALTHY_REASONS[reason],
-        )
-
-    return health_for

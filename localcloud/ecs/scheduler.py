@@ -3,6 +3,10 @@
 moto stores services but never starts their tasks. Every tick, for every ACTIVE service with
 the ECS deployment controller, the scheduler
 
+0. reads the armed faults (``localcloud.faults``, plain state that never calls back): a crash
+   loop armed since the PRIMARY deployment started rolls out a new, broken deployment
+   (``act_on_faults()``, which the faults' owner subscribes, does it at once, and applies
+   out-of-band desiredCounts);
 1. moves PENDING tasks whose start delay has passed to RUNNING (registering the task's ENI
    address in the service's target groups) - or, under a fault, stops them (crash loop) or
    leaves them PENDING (capacity shortage);
@@ -13,8 +17,10 @@ the ECS deployment controller, the scheduler
    rolloutState (COMPLETED when it runs desiredCount tasks alone, FAILED when the circuit
    breaker trips) and appends the service events ECS would write.
 
-It reads and changes moto's backends directly (the emulator shares its process), always under
-the emulator's request lock, so API calls see each tick whole.
+Every way a task stops (StopTask, scaling in, a retired deployment, a crash, a Spot
+interruption, the service deleted) goes through ``_finish_tasks``, so a stopped task looks the
+same whichever way it stopped. It reads and changes moto's backends directly (the emulator shares
+its process), always under the emulator's request lock, so API calls see each tick whole.
 """
 
 from __future__ import annotations
@@ -24,22 +30,19 @@ import math
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto.backends import get_backend
 from moto.core.utils import utcnow
-from moto.ecs.models import Container, Service, Task
+from moto.ecs.models import Service
 from moto.moto_api._internal import mock_random
-from moto.moto_api._internal.managed_state_model import ManagedState
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
+from localcloud.ecs.models import DeploymentState, ServiceState, SimTask
+from localcloud.elbv2 import targets
 from localcloud.errors import LocalCloudError
-
-if TYPE_CHECKING:
-    from localcloud.faults import Faults
+from localcloud.faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -54,154 +57,29 @@ CAPACITY_MESSAGE = (
 )
 
 
-class SimTask(Task):
-    """A moto ECS task whose lastStatus is driven by the scheduler, not moto's state manager.
-
-    moto's ``Task`` advances one state towards STOPPED on every DescribeTasks and gives its
-    ENI a random address; this subclass keeps whatever status the scheduler sets and takes
-    its ENI address from its subnet, as Fargate does.
-    """
-
-    def __init__(
-        self,
-        *,
-        backend: Any,
-        cluster: Any,
-        task_definition: Any,
-        service: Service,
-        deployment_id: str,
-        subnet_id: str | None,
-        capacity_provider_name: str | None,
-        tags: list[dict[str, str]],
-        ready_at: float,
-    ) -> None:
-        ManagedState.__init__(self, model_name="ecs::task", transitions=[("PENDING", "PENDING")])
-        now = utcnow()
-        self._sim_status = "PENDING"
-        self.id = str(mock_random.uuid4())
-        self.cluster_name = cluster.name
-        self.cluster_arn = cluster.arn
-        self.container_instance_arn = None
-        self.desired_status = "RUNNING"
-        self.task_definition_arn = task_definition.arn
-        self.overrides: dict[str, Any] = {}
-        self.containers = [Container(task_definition)]
-        self.started_by = deployment_id
-        self.tags = tags
-        self.launch_type = "" if capacity_provider_name else (service.launch_type or "FARGATE")
-        self.capacity_provider_name = capacity_provider_name
-        self.platform_version = service.platform_version or "1.4.0"
-        self.platform_family = "Linux"
-        self.stopped_reason = ""
-        self.resource_requirements = None
-        self.region_name = cluster.region_name
-        self._account_id = backend.account_id
-        self._backend = backend
-        self.group = f"service:{service.name}"
-        self.attachments: list[dict[str, Any]] = []
-        self.network_configuration = service.network_configuration
-        self.cpu = task_definition.cpu
-        self.memory = task_definition.memory
-        self.has_health_check = bool(task_definition.container_definitions[0].get("healthCheck"))
-        self.deployment_id = deployment_id
-        self.ready_at = ready_at
-        self.created_at = now
-        self.pull_started_at = now
-        self.connectivity = "CONNECTED"
-        self.health_status = "UNKNOWN"
-        self.containers[0].health_status = "UNKNOWN"
-        self.version = 1
-        self.private_ip: str | None = None
-        self.eni_id: str | None = None
-        if subnet_id:
-            self._attach_eni(subnet_id)
-
-    @property
-    def status(self) -> str:  # type: ignore[override]
-        return self._sim_status
-
-    @status.setter
-    def status(self, value: str) -> None:
-        self._sim_status = value
-
-    def advance(self) -> None:
-        """No-op: the scheduler, not DescribeTasks, moves the task along."""
-
-    def _attach_eni(self, subnet_id: str) -> None:
-        ec2 = get_backend("ec2")[self._account_id][self.region_name]
-        subnet = ec2.get_subnet(subnet_id)
-        security_groups = self.network_configuration["awsvpcConfiguration"].get(
-            "securityGroups", []
-        )
-        address = subnet.get_available_subnet_ip(self)
-        eni = ec2.create_network_interface(
-            subnet=subnet,
-            private_ip_address=address,
-            group_ids=security_groups,
-            description=f"arn:aws:ecs:{self.region_name}:{self._account_id}:attachment/{self.id}",
-        )
-        eni.status = "in-use"
-        eni.device_index = 1
-        self.eni_id = eni.id
-        self.private_ip = address
-        self.availability_zone = subnet.availability_zone
-        attachment_id = str(mock_random.uuid4())
-        self.attachments.append(
-            {
-                "id": attachment_id,
-                "type": "ElasticNetworkInterface",
-                "status": "ATTACHED",
-                "details": [
-                    {"name": "subnetId", "value": subnet_id},
-                    {"name": "networkInterfaceId", "value": eni.id},
-                    {"name": "macAddress", "value": eni.mac_address},
-                    {"name": "privateIPv4Address", "value": address},
-                ],
-            }
-        )
-        self.containers[0].network_interfaces = [
-            {"attachmentId": attachment_id, "privateIpv4Address": address}
-        ]
-
-
-@dataclass
-class _DeploymentState:
-    """What ECS tracks about a deployment but does not show."""
-
-    evaluating_failures: bool = True
-    broken: bool = False
-
-
-@dataclass
-class _ServiceState:
-    live: list[SimTask] = field(default_factory=list)
-    stopped: deque[str] = field(default_factory=deque)
-    launched: int = 0
-    steady: bool = False
-
-
 class Scheduler:
     """The simulated ECS service scheduler (see the module docstring).
 
     ``tick()`` runs one synchronous reconciliation step of every service; ``start()`` runs it
     every *tick_interval* seconds in a background thread. All work happens under *lock*, the
-    emulator's request lock.
+    emulator's request lock. *faults* is the armed-fault state it reads.
     """
 
     def __init__(
         self,
         lock: threading.RLock,
+        faults: Faults,
         task_start_delay: float = 1.0,
         tick_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lock = lock
+        self.faults = faults
         self.task_start_delay = task_start_delay
         self.tick_interval = tick_interval
-        self.faults: Faults | None = None
         self._clock = clock
-        self._services: dict[tuple[str, str, str, str], _ServiceState] = {}
-        self._deployments: dict[str, _DeploymentState] = {}
+        self._services: dict[tuple[str, str, str, str], ServiceState] = {}
+        self._deployments: dict[str, DeploymentState] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0
@@ -246,6 +124,21 @@ class Scheduler:
                 self._reconcile(backend, service, now)
             self.ticks += 1
 
+    def act_on_faults(self) -> None:
+        """Act now on the faults that act at once (what ``Faults.subscribe`` is for).
+
+        Applies the requested out-of-band desiredCounts (only here, so the caller of
+        ``out_of_band_scale`` gets the error of a service that does not exist:
+        ``LocalCloudError``) and rolls out the broken deployment of a newly armed crash loop
+        (which every step also does), reconciling only the services concerned.
+        """
+        with self.lock:
+            self._apply_scale_requests()
+            now = self._clock()
+            for backend, service in self._each_service():
+                if self.manages(service) and self._roll_out_crash_loop(backend, service):
+                    self._reconcile(backend, service, now)
+
     def reconcile_service(self, backend: Any, service: Service) -> None:
         """One reconciliation step of a single service (used right after API changes)."""
         with self.lock:
@@ -267,8 +160,9 @@ class Scheduler:
             return
         state = self._state(backend, service)
         if service.status != "ACTIVE":
-            self._stop_tasks(backend, service, state, list(state.live), "ECS service deleted")
+            self._finish_tasks(backend, service, state, list(state.live), "ECS service deleted")
             return
+        self._roll_out_crash_loop(backend, service)
         self._collect_stopped_by_api(backend, service, state)
         self._interrupt_spot_tasks_on_shortage(backend, service, state)
         self._advance_pending(backend, service, state, now)
@@ -276,65 +170,84 @@ class Scheduler:
         self._advance_pending(backend, service, state, now)
         self._update_counts(service, state)
 
-    def _state(self, backend: Any, service: Service) -> _ServiceState:
+    def _state(self, backend: Any, service: Service) -> ServiceState:
         key = (backend.account_id, backend.region_name, service.cluster_name, service.name)
         state = self._services.get(key)
         if state is None:
-            state = self._services[key] = _ServiceState()
+            state = self._services[key] = ServiceState()
         # A task moto no longer knows (its cluster or the whole state was reset) is gone.
         known = backend.tasks.get(service.cluster_name, {})
         state.live = [t for t in state.live if known.get(t.task_arn) is t]
         return state
 
-    def _collect_stopped_by_api(self, backend: Any, service: Service, state: _ServiceState) -> None:
+    def _roll_out_crash_loop(self, backend: Any, service: Service) -> bool:
+        """A crash loop armed after the PRIMARY deployment started: start a broken one.
+
+        Returns whether it did. Deployments started while the fault is armed carry its arming
+        already, so each ``crash_loop()`` call rolls out exactly one new deployment.
+        """
+        crash = self.faults.crash_loop_of(service.cluster_name, service.name)
+        if crash is None or service.status != "ACTIVE":
+            return False
+        primary = self._deployments.get(service.deployments[0]["id"])
+        if primary is not None and primary.crash_arming == crash.arming:
+            return False
+        self._start_deployment(service)
+        return True
+
+    def _apply_scale_requests(self) -> None:
+        missing = []
+        for request in self.faults.take_scale_requests():
+            found = [
+                (backend, service)
+                for backend, service in self._each_service()
+                if (service.cluster_name, service.name) == (request.cluster, request.service)
+                and service.status == "ACTIVE"
+            ]
+            if not found:
+                missing.append(request)
+            for backend, service in found:
+                service.desired_count = request.desired_count
+                self._reconcile(backend, service, self._clock())
+        if missing:
+            raise LocalCloudError(
+                f"service '{missing[0].service}' not found in cluster '{missing[0].cluster}'"
+            )
+
+    def _collect_stopped_by_api(self, backend: Any, service: Service, state: ServiceState) -> None:
         """Finish tasks someone stopped with StopTask (moto only flips their status)."""
         for task in [t for t in state.live if t.desired_status == "STOPPED"]:
-            now = utcnow()
-            task.stop_code = "UserInitiated"
-            task.stopping_at = task.execution_stopped_at = task.stopped_at = now
-            task.connectivity = "DISCONNECTED"
-            task.containers[0].last_status = "STOPPED"
-            self._deregister_targets(backend, service, task)
-            self._release_eni(backend, task)
-            state.live.remove(task)
-            state.stopped.append(task.task_arn)
-            self._event(
-                service, f"(service {service.name}) has stopped 1 running tasks: (task {task.id})."
+            self._finish_tasks(
+                backend, service, state, [task], task.stopped_reason, "UserInitiated"
             )
 
     def _interrupt_spot_tasks_on_shortage(
-        self, backend: Any, service: Service, state: _ServiceState
+        self, backend: Any, service: Service, state: ServiceState
     ) -> None:
         """Fargate reclaims Spot capacity first: running FARGATE_SPOT tasks are interrupted."""
-        if not (
-            self.faults and self.faults.has_capacity_shortage(service.cluster_name, service.name)
-        ):
+        if not self.faults.has_capacity_shortage(service.cluster_name, service.name):
             return
         spot = [
             t
             for t in state.live
             if t.status == "RUNNING" and t.capacity_provider_name == "FARGATE_SPOT"
         ]
-        self._stop_tasks(
+        self._finish_tasks(
             backend, service, state, spot, "Your Spot Task was interrupted.", "SpotInterruption"
         )
 
     def _advance_pending(
-        self, backend: Any, service: Service, state: _ServiceState, now: float
+        self, backend: Any, service: Service, state: ServiceState, now: float
     ) -> None:
         """PENDING tasks whose start delay passed: RUNNING, or crash, or stay (no capacity)."""
-        faults = self.faults
-        crash = faults.crash_reason(service.cluster_name, service.name) if faults else None
-        shortage = (
-            faults.has_capacity_shortage(service.cluster_name, service.name) if faults else False
-        )
+        crash = self.faults.crash_loop_of(service.cluster_name, service.name)
+        shortage = self.faults.has_capacity_shortage(service.cluster_name, service.name)
         placed_blocked = False
         for task in [t for t in state.live if t.status == "PENDING" and now >= t.ready_at]:
-            broken = crash is not None and self._deployment_is_broken(task.deployment_id)
             if shortage:
                 placed_blocked = True
-            elif broken:
-                self._crash(backend, service, state, task, crash)
+            elif crash is not None and self._deployment(task.deployment_id).broken:
+                self._crash(backend, service, state, task, crash.reason)
             else:
                 self._run(backend, service, task)
         if placed_blocked:
@@ -343,11 +256,10 @@ class Scheduler:
                 f"(service {service.name}) was unable to place a task. Reason: {CAPACITY_MESSAGE}",
             )
 
-    def _deployment_is_broken(self, deployment_id: str) -> bool:
-        state = self._deployments.get(deployment_id)
-        return state is not None and state.broken
+    def _deployment(self, deployment_id: str) -> DeploymentState:
+        return self._deployments.setdefault(deployment_id, DeploymentState())
 
-    def _scale(self, backend: Any, service: Service, state: _ServiceState, now: float) -> None:
+    def _scale(self, backend: Any, service: Service, state: ServiceState, now: float) -> None:
         primary = service.deployments[0]
         desired = service.desired_count or 0
         mine = [t for t in state.live if t.deployment_id == primary["id"]]
@@ -355,7 +267,7 @@ class Scheduler:
             self._launch(backend, service, state, primary, desired - len(mine), now)
         elif len(mine) > desired:
             surplus = sorted(mine, key=lambda t: (t.status != "PENDING", -t.ready_at))
-            self._stop_tasks(
+            self._finish_tasks(
                 backend,
                 service,
                 state,
@@ -371,7 +283,7 @@ class Scheduler:
         old = [t for t in state.live if t.deployment_id != primary["id"]]
         old.sort(key=lambda t: (t.status != "PENDING", -t.ready_at))
         if len(old) > allowed:
-            self._stop_tasks(
+            self._finish_tasks(
                 backend,
                 service,
                 state,
@@ -386,7 +298,7 @@ class Scheduler:
         self,
         backend: Any,
         service: Service,
-        state: _ServiceState,
+        state: ServiceState,
         deployment: dict[str, Any],
         count: int,
         now: float,
@@ -420,7 +332,7 @@ class Scheduler:
                 service, f"(service {service.name}) has started {len(started)} tasks: {ids}."
             )
 
-    def _pick_capacity_provider(self, service: Service, state: _ServiceState) -> str | None:
+    def _pick_capacity_provider(self, service: Service, state: ServiceState) -> str | None:
         strategy = getattr(service, "capacity_provider_strategy", None) or []
         if not strategy:
             return None
@@ -451,29 +363,27 @@ class Scheduler:
         return tags
 
     def _run(self, backend: Any, service: Service, task: SimTask) -> None:
-        now = utcnow()
-        task.status = "RUNNING"
-        task.pull_stopped_at = now
-        task.started_at = now
-        task.health_status = "HEALTHY" if task.has_health_check else "UNKNOWN"
-        task.containers[0].health_status = task.health_status
-        task.containers[0].last_status = "RUNNING"
-        deployment_state = self._deployments.setdefault(task.deployment_id, _DeploymentState())
+        task.run()
         # "Once a service deployment has one or more successfully running tasks, the failed
         # task count resets to zero and stops being evaluated."
-        deployment_state.evaluating_failures = False
+        self._deployment(task.deployment_id).evaluating_failures = False
         for deployment in service.deployments:
             if deployment["id"] == task.deployment_id:
                 deployment["failedTasks"] = 0
-        self._register_targets(backend, service, task)
+        if task.private_ip:
+            targets.register(
+                backend.account_id,
+                backend.region_name,
+                service.load_balancers or [],
+                task.private_ip,
+            )
 
     def _crash(
-        self, backend: Any, service: Service, state: _ServiceState, task: SimTask, reason: str
+        self, backend: Any, service: Service, state: ServiceState, task: SimTask, reason: str
     ) -> None:
-        task.containers[0].exitCode = 1
-        task.containers[0].reason = reason
-        self._stop_tasks(backend, service, state, [task], reason, "EssentialContainerExited")
-        deployment_state = self._deployments.setdefault(task.deployment_id, _DeploymentState())
+        task.crash(reason)
+        self._finish_tasks(backend, service, state, [task], reason, "EssentialContainerExited")
+        deployment_state = self._deployment(task.deployment_id)
         for deployment in service.deployments:
             if deployment["id"] != task.deployment_id or not deployment_state.evaluating_failures:
                 continue
@@ -498,31 +408,34 @@ class Scheduler:
         threshold = min(200, max(3, math.ceil(0.5 * (service.desired_count or 0))))
         return deployment["failedTasks"] >= threshold
 
-    def _stop_tasks(
+    def _finish_tasks(
         self,
         backend: Any,
         service: Service,
-        state: _ServiceState,
+        state: ServiceState,
         tasks: list[SimTask],
         reason: str,
         stop_code: str = "ServiceSchedulerInitiated",
     ) -> None:
+        """The one way a task stops, whoever stops it (see the module docstring).
+
+        Each task leaves its target groups (if it ran), turns STOPPED with *reason* and
+        *stop_code* (timestamps, connectivity, container status; its ENI released) and moves
+        to the service's kept stopped tasks, the oldest of which are forgotten beyond
+        ``STOPPED_TASKS_KEPT``; one service event names the running tasks that stopped.
+        """
         if not tasks:
             return
-        now = utcnow()
-        was_running = []
+        was_running = [t for t in tasks if t.has_run]
         for task in tasks:
-            if task.status == "RUNNING":
-                was_running.append(task)
-                self._deregister_targets(backend, service, task)
-            task.status = "STOPPED"
-            task.desired_status = "STOPPED"
-            task.stopped_reason = reason
-            task.stop_code = stop_code
-            task.stopping_at = task.execution_stopped_at = task.stopped_at = now
-            task.connectivity = "DISCONNECTED"
-            task.containers[0].last_status = "STOPPED"
-            self._release_eni(backend, task)
+            if task.has_run and task.private_ip:
+                targets.deregister(
+                    backend.account_id,
+                    backend.region_name,
+                    service.load_balancers or [],
+                    task.private_ip,
+                )
+            task.finish(reason, stop_code)
             state.live.remove(task)
             state.stopped.append(task.task_arn)
         cluster_tasks = backend.tasks.get(service.cluster_name, {})
@@ -535,30 +448,7 @@ class Scheduler:
                 f"(service {service.name}) has stopped {len(was_running)} running tasks: {ids}.",
             )
 
-    def _release_eni(self, backend: Any, task: SimTask) -> None:
-        ec2 = get_backend("ec2")[backend.account_id][backend.region_name]
-        eni = ec2.enis.pop(task.eni_id, None) if task.eni_id else None
-        if eni is not None and task.private_ip:
-            eni.subnet.del_subnet_ip(task.private_ip)
-
-    def _register_targets(self, backend: Any, service: Service, task: SimTask) -> None:
-        for target_group, port in self._target_groups(backend, service):
-            if task.private_ip:
-                target_group.register([{"Id": task.private_ip, "Port": port}])
-
-    def _deregister_targets(self, backend: Any, service: Service, task: SimTask) -> None:
-        for target_group, port in self._target_groups(backend, service):
-            if task.private_ip and task.private_ip in target_group.targets:
-                target_group.deregister([{"Id": task.private_ip, "Port": port}])
-
-    def _target_groups(self, backend: Any, service: Service) -> Iterator[tuple[Any, int]]:
-        elbv2 = get_backend("elbv2")[backend.account_id][backend.region_name]
-        for load_balancer in service.load_balancers or []:
-            target_group = elbv2.target_groups.get(load_balancer.get("targetGroupArn"))
-            if target_group is not None:
-                yield target_group, int(load_balancer.get("containerPort") or target_group.port)
-
-    def _update_counts(self, service: Service, state: _ServiceState) -> None:
+    def _update_counts(self, service: Service, state: ServiceState) -> None:
         running = sum(1 for t in state.live if t.status == "RUNNING")
         pending = sum(1 for t in state.live if t.status == "PENDING")
         service.running_count = running
@@ -603,41 +493,43 @@ class Scheduler:
         if not service.events or service.events[0]["message"] != message:
             self._event(service, message)
 
-    # -- changes made through the API or by faults ---------------------------------------------
+    # -- changes made through the API ----------------------------------------------------------
 
-    def new_deployment(
-        self, backend: Any, service: Service, broken: bool = False
-    ) -> dict[str, Any]:
+    def new_deployment(self, backend: Any, service: Service) -> dict[str, Any]:
         """Start a new PRIMARY deployment of the service's task definition (old ones: ACTIVE)."""
         with self.lock:
-            now = utcnow()
-            deployment_id = f"ecs-svc/{mock_random.randint(0, 10**19 - 1):019d}"
-            template = dict(service.deployments[0]) if service.deployments else {}
-            for deployment in service.deployments:
-                deployment["status"] = "ACTIVE"
-            deployment = {
-                **template,
-                "id": deployment_id,
-                "status": "PRIMARY",
-                "taskDefinition": service.task_definition,
-                "desiredCount": service.desired_count or 0,
-                "pendingCount": 0,
-                "runningCount": 0,
-                "failedTasks": 0,
-                "createdAt": now,
-                "updatedAt": now,
-                "rolloutState": "IN_PROGRESS",
-                "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
-            }
-            service.deployments.insert(0, deployment)
-            state = _DeploymentState()
-            # While a crash loop is armed, every new revision crashes too (the fault is the app).
-            state.broken = broken or bool(
-                self.faults and self.faults.crash_reason(service.cluster_name, service.name)
-            )
-            self._deployments[deployment_id] = state
+            deployment = self._start_deployment(service)
             self.reconcile_service(backend, service)
             return deployment
+
+    def _start_deployment(self, service: Service) -> dict[str, Any]:
+        now = utcnow()
+        deployment_id = f"ecs-svc/{mock_random.randint(0, 10**19 - 1):019d}"
+        template = dict(service.deployments[0]) if service.deployments else {}
+        for deployment in service.deployments:
+            deployment["status"] = "ACTIVE"
+        deployment = {
+            **template,
+            "id": deployment_id,
+            "status": "PRIMARY",
+            "taskDefinition": service.task_definition,
+            "desiredCount": service.desired_count or 0,
+            "pendingCount": 0,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": now,
+            "updatedAt": now,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+        }
+        service.deployments.insert(0, deployment)
+        self._deployments[deployment_id] = self._new_deployment_state(service)
+        return deployment
+
+    def _new_deployment_state(self, service: Service) -> DeploymentState:
+        # While a crash loop is armed, every new revision crashes too (the fault is the app).
+        crash = self.faults.crash_loop_of(service.cluster_name, service.name)
+        return DeploymentState(crash_arming=crash.arming if crash else None)
 
     def adopt_new_service(self, backend: Any, service: Service) -> None:
         """Bring a just-created moto service to ECS's initial state and launch its tasks."""
@@ -653,33 +545,5 @@ class Scheduler:
                 deployment["runningCount"] = 0
                 deployment["pendingCount"] = 0
                 deployment["failedTasks"] = 0
-                state = self._deployments.setdefault(deployment["id"], _DeploymentState())
-                faults = self.faults
-                if faults and faults.crash_reason(service.cluster_name, service.name):
-                    state.broken = True
+                self._deployments[deployment["id"]] = self._new_deployment_state(service)
             self.reconcile_service(backend, service)
-
-    def start_broken_deployment(self, cluster: str, service_name: str) -> None:
-        """The crash-loop fault: a new deployment whose tasks crash (if the service exists)."""
-        with self.lock:
-            for backend, service in self._each_service():
-                if (
-                    (service.cluster_name, service.name) == (cluster, service_name)
-                    and service.status == "ACTIVE"
-                    and self.manages(service)
-                ):
-                    self.new_deployment(backend, service, broken=True)
-
-    def set_desired_count(self, cluster: str, service_name: str, desired_count: int) -> None:
-        """Change desiredCount directly in moto (the out-of-band-scale fault)."""
-        with self.lock:
-            found = [
-                (b, s)
-                for b, s in self._each_service()
-                if s.cluster_name == cluster and s.name == service_name and s.status == "ACTIVE"
-            ]
-            if not found:
-                raise LocalCloudError(f"service '{service_name}' not found in cluster '{cluster}'")
-            for backend, service in found:
-                service.desired_count = desired_count
-                self.reconcile_service(backend, service)
