@@ -52,6 +52,8 @@ class RegisteredResource:
     outputs: dict[str, Any]
     ignore_changes: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """URNs this resource had before, as its ``aliases`` option denotes them."""
 
 
 @dataclass
@@ -148,7 +150,12 @@ def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A mock monitor that also records each registration's parent, options and outputs."""
+    """A mock monitor that also records each registration's parent, options and outputs.
+
+    Aliases arrive as alias specs (the mock monitor reports the ``aliasSpecs`` feature) or, from
+    older SDKs, as URNs; both are recorded as the URNs they denote, built the way this monitor
+    builds URNs (``MockMonitor.make_urn``: parent's own type, then the resource's).
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks, sink: list[RegisteredResource]) -> None:
         super().__init__(mocks)
@@ -170,9 +177,36 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     outputs=dict(registration.state) if registration else {},
                     ignore_changes=tuple(request.ignoreChanges),
                     dependencies=tuple(request.dependencies),
+                    aliases=self._alias_urns(request),
                 )
             )
         return response
+
+    def _alias_urns(self, request: Any) -> tuple[str, ...]:
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(
+                _urn(
+                    spec.stack or pulumi.get_stack(),
+                    spec.project or pulumi.get_project(),
+                    parent,
+                    spec.type or request.type,
+                    spec.name or request.name,
+                )
+            )
+        return tuple(dict.fromkeys(urns))
+
+
+def _urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The URN ``MockMonitor.make_urn`` gives, for any stack and project."""
+    if parent_urn:
+        type_ = f"{parent_urn.split('::')[2].split('$')[-1]}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 def run_program(
