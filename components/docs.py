@@ -86,7 +86,8 @@ def args_table() -> str:
     return "\n".join(rows)
 
 
-def _attribute_docstrings(cls: type) -> dict[str, str]:
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """The docstring under each annotated attribute of ``cls``, on one line."""
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
@@ -98,7 +99,7 @@ def _attribute_docstrings(cls: type) -> dict[str, str]:
 
 def profiles_table() -> str:
     """Markdown table of what each profile sets."""
-    docs = _attribute_docstrings(Profile)
+    docs = attribute_docstrings(Profile)
     names = list(PROFILES)
     rows = [f"| setting | {' | '.join(names)} |", f"|---|{'---|' * len(names)}"]
     for item in dataclasses.fields(Profile):

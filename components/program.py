@@ -62,6 +62,8 @@ class ProgramResult:
 
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Names of the outputs each component registered (``register_outputs``), by URN."""
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         """The registered resources with type token ``type_``."""
@@ -157,9 +159,20 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     builds URNs (``MockMonitor.make_urn``: parent's own type, then the resource's).
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, sink: list[RegisteredResource]) -> None:
+    def __init__(
+        self,
+        mocks: pulumi.runtime.Mocks,
+        sink: list[RegisteredResource],
+        outputs_sink: dict[str, frozenset[str]],
+    ) -> None:
         super().__init__(mocks)
         self.sink = sink
+        self.outputs_sink = outputs_sink
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        # Names only: deserializing resource references here would resolve them on the wrong loop.
+        self.outputs_sink[request.urn] = frozenset(request.outputs.keys())
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -238,6 +251,7 @@ def run_program(
     main = program or (parsed.program if parsed else None) or PROJECT_DIR / "__main__.py"
 
     resources: list[RegisteredResource] = []
+    component_outputs: dict[str, frozenset[str]] = {}
     loop = asyncio.new_event_loop()
     previous_loop = _current_loop()
     asyncio.set_event_loop(loop)
@@ -251,7 +265,7 @@ def run_program(
             project=project,
             stack=stack_name,
             preview=preview,
-            monitor=_RecordingMonitor(mocks, resources),
+            monitor=_RecordingMonitor(mocks, resources, component_outputs),
         )
         body = main if callable(main) else lambda: _run_file(Path(main))
         loop.run_until_complete(run_pulumi_func(body))
@@ -262,7 +276,7 @@ def run_program(
         loop.close()
         asyncio.set_event_loop(previous_loop)
         pulumi_settings.ROOT.set(None)
-    return ProgramResult(resources=resources, outputs=outputs)
+    return ProgramResult(resources=resources, outputs=outputs, component_outputs=component_outputs)
 
 
 def _run_file(program: Path) -> None:
