@@ -30,7 +30,7 @@ FULL = {
     "network": {"vpc_endpoints": True},
 }
 #: Public attributes every Pulumi resource has; not outputs of ours.
-PULUMI_ATTRIBUTES = {"urn"}
+PULUMI_ATTRIBUTES = {"urn", "id"}
 
 
 def _standalone() -> tuple[ProgramResult, dict[str, pulumi.ComponentResource]]:
