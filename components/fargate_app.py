@@ -75,21 +75,7 @@ class FargateApp(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        service = Service(
-            name,
-            settings.service,
-            image=_image(settings, registry),
-            vpc_id=self.vpc_id,
-            subnet_ids=self.public_subnet_ids
-            if settings.service.assign_public_ip
-            else self.private_subnet_ids,
-            load_balancer_security_group_id=load_balancer.security_group_id,
-            target_group_arn=load_balancer.target_group_arn,
-            request_count_label=load_balancer.request_count_label,
-            tags=tags,
-            service_depends_on=load_balancer.listeners,
-            opts=child,
-        )
+        service = self._service(name, settings, registry, load_balancer, tags, child)
         # The rule was the Service's child before the load balancer owned it: keep its URN.
         load_balancer.allow_to(
             f"{name}-alb-to-tasks",
@@ -117,6 +103,33 @@ class FargateApp(pulumi.ComponentResource):
         self.vpc_id = network.vpc_id
         self.public_subnet_ids = network.public_subnet_ids
         self.private_subnet_ids = network.private_subnet_ids
+
+    def _service(
+        self,
+        name: str,
+        settings: AppSettings,
+        registry: Registry,
+        load_balancer: LoadBalancer,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> Service:
+        """The Service, its tasks in the load balancer's target group (private subnets unless
+        they get public IPs)."""
+        return Service(
+            name,
+            settings.service,
+            image=_image(settings, registry),
+            vpc_id=self.vpc_id,
+            subnet_ids=self.public_subnet_ids
+            if settings.service.assign_public_ip
+            else self.private_subnet_ids,
+            load_balancer_security_group_id=load_balancer.security_group_id,
+            target_group_arn=load_balancer.target_group_arn,
+            request_count_label=load_balancer.request_count_label,
+            tags=tags,
+            service_depends_on=load_balancer.listeners,
+            opts=child,
+        )
 
     def _outputs(
         self,

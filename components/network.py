@@ -232,24 +232,7 @@ class Network(pulumi.ComponentResource):
     ) -> None:
         """Private paths to ECR, S3 and CloudWatch Logs (and secrets stores) without NAT."""
         region = context.region
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints",
-            vpc_id=vpc.id,
-            description="VPC interface endpoints: HTTPS from inside the VPC only",
-            tags={**self._tags, "Name": f"{name}-endpoints"},
-            opts=self._child(),
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-https",
-            security_group_id=endpoint_sg.id,
-            description="HTTPS from the VPC to the interface endpoints",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=vpc.cidr_block,
-            tags=self._tags,
-            opts=self._child(),
-        )
+        security_group = self._endpoint_security_group(name, vpc)
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
@@ -270,10 +253,32 @@ class Network(pulumi.ComponentResource):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in subnets],
-                security_group_ids=[endpoint_sg.id],
+                security_group_ids=[security_group.id],
                 tags={**self._tags, "Name": f"{name}-{service}"},
                 opts=self._child(),
             )
+
+    def _endpoint_security_group(self, name: str, vpc: aws.ec2.Vpc) -> aws.ec2.SecurityGroup:
+        """The interface endpoints' group: HTTPS in from the VPC's CIDR only."""
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            tags={**self._tags, "Name": f"{name}-endpoints"},
+            opts=self._child(),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https",
+            security_group_id=endpoint_sg.id,
+            description="HTTPS from the VPC to the interface endpoints",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=vpc.cidr_block,
+            tags=self._tags,
+            opts=self._child(),
+        )
+        return endpoint_sg
 
     def _flow_logs(
         self,
