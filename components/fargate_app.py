@@ -49,6 +49,16 @@ class FargateApp(pulumi.ComponentResource):
     """Public subnets (load balancer)."""
     private_subnet_ids: pulumi.Output[list[str]]
     """Private subnets (tasks)."""
+    task_role_arn: pulumi.Output[str]
+    """ARN of the role the application code runs as; attach policies to extend what it may do."""
+    task_role_name: pulumi.Output[str]
+    """Name of the task role (for `aws.iam.RolePolicyAttachment`)."""
+    execution_role_arn: pulumi.Output[str]
+    """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
+    task_security_group_id: pulumi.Output[str]
+    """Security group of the tasks; add egress rules to let them reach other services."""
+    load_balancer_security_group_id: pulumi.Output[str]
+    """Security group of the load balancer."""
     reconcile: pulumi.Output[ReconcileTarget]
     """What the reconciler checks: cluster, service, region, desired/min/max count, target group."""
 
@@ -149,6 +159,11 @@ class FargateApp(pulumi.ComponentResource):
         self.task_definition_arn = service.task_definition_arn
         self.target_group_arn = load_balancer.target_group_arn
         self.log_group_name = service.log_group_name
+        self.task_role_arn = service.task_role_arn
+        self.task_role_name = service.task_role_name
+        self.execution_role_arn = service.execution_role_arn
+        self.task_security_group_id = service.security_group_id
+        self.load_balancer_security_group_id = load_balancer.security_group_id
         scaling = settings.service.autoscaling
         desired = settings.service.desired_count
         self.reconcile = pulumi.Output.all(

@@ -111,3 +111,22 @@ def test_sub_components_stand_alone_and_allow_to_opens_the_path_to_the_tasks():
 def test_every_declared_output_is_documented(component):
     documented = attribute_docstrings(component)
     assert all(documented.get(name) for name in output_names(component))
+
+
+def test_app_exports_the_roles_and_security_groups_needed_to_extend_it():
+    def program() -> None:
+        app = FargateApp("web", {})
+        for name in output_names(FargateApp):
+            pulumi.export(name, getattr(app, name))
+
+    result = run_program(None, AwsLikeMocks(), program=program, stack="test")
+    outputs = result.outputs
+    task_role = result.one("aws:iam/role:Role", "web-task")
+    task_definition = result.one("aws:ecs/taskDefinition:TaskDefinition")
+    assert outputs["task_role_arn"] == task_role.outputs["arn"]
+    assert outputs["task_role_arn"] == task_definition.inputs["taskRoleArn"]
+    assert outputs["task_role_name"] == task_role.outputs["name"]
+    assert outputs["execution_role_arn"] == task_definition.inputs["executionRoleArn"]
+    assert outputs["execution_role_arn"] != outputs["task_role_arn"]
+    assert outputs["task_security_group_id"] == result.one(SG, "web-tasks").id
+    assert outputs["load_balancer_security_group_id"] == result.one(SG, "web-alb").id
