@@ -7,9 +7,9 @@ import pulumi
 from contract import MANAGED_BY_TAG, ReconcileTarget, reconcile_target
 
 from .args import FargateAppArgs
+from .component import output_names
 from .load_balancer import LoadBalancer
 from .network import Network
-from .outputs import output_names
 from .registry import Registry
 from .service import Service
 from .settings import AppSettings

@@ -9,8 +9,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .component import Component
 from .naming import elb_name
-from .outputs import register_declared_outputs
 from .settings import LoadBalancerSettings
 
 DEREGISTRATION_DELAY_SECONDS = 30
@@ -31,7 +31,7 @@ REDIRECT_TO_HTTPS = [
 ]
 
 
-class LoadBalancer(pulumi.ComponentResource):
+class LoadBalancer(Component):
     """An Application Load Balancer that drops invalid headers and mitigates desync, a security
     group open only on the listener ports to the allowed CIDRs, an `ip` target group with a real
     health check, and an HTTP listener (forwarding, or redirecting to HTTPS when a certificate is
@@ -80,7 +80,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.request_count_label = pulumi.Output.concat(
             load_balancer.arn_suffix, "/", target_group.arn_suffix
         )
-        register_declared_outputs(self)
+        self._register_declared_outputs()
 
     def allow_to(
         self,
@@ -102,9 +102,6 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=self._tags,
             opts=pulumi.ResourceOptions.merge(self._child(), opts),
         )
-
-    def _child(self) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self)
 
     def _security_group(
         self, name: str, settings: LoadBalancerSettings, vpc_id: pulumi.Input[str]

@@ -9,16 +9,16 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
+from .component import Component
 from .iam_documents import flow_log_write_policy, service_trust_policy
 from .naming import ecs_name
-from .outputs import register_declared_outputs
 from .settings import NetworkSettings
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
 
 PRIVATE_SLOT_OFFSET = 4  # private subnets take slots 4..6 of the 8 equal slots of the VPC
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     """A VPC with one public and one private subnet per AZ, an internet gateway, NAT gateways per
     strategy, optional VPC endpoints and a default security group with no rules."""
 
@@ -59,10 +59,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_cidr_block = vpc.cidr_block
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
         self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
-        register_declared_outputs(self)
-
-    def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on) or None)
+        self._register_declared_outputs()
 
     def _availability_zones(self, count: int) -> list[str]:
         """The first ``count`` available AZs of the region, by name."""

@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
+from .component import Component
 from .iam_documents import secrets_read_policy, task_trust_policy
 from .naming import ecs_name, service_name
-from .outputs import register_declared_outputs
 from .settings import AutoscalingSettings, ServiceSettings
 
 CONTAINER_NAME = "app"
@@ -65,7 +65,7 @@ def container_definitions(
     return json.dumps([container])
 
 
-class Service(pulumi.ComponentResource):
+class Service(Component):
     """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
     separate execution and task roles, the task definition, a security group that admits only the
     load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
@@ -147,10 +147,7 @@ class Service(pulumi.ComponentResource):
         self.task_role_name = task_role.name
         self.execution_role_arn = execution_role.arn
         self.region = context.region
-        register_declared_outputs(self)
-
-    def _child(self) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self)
+        self._register_declared_outputs()
 
     def _cluster(self, name: str, family: str) -> aws.ecs.Cluster:
         """The cluster with Container Insights, offering FARGATE (default) and FARGATE_SPOT."""

@@ -8,10 +8,10 @@ import pulumi
 import pytest
 
 from components import LoadBalancer, Network, Registry, Service
+from components.component import output_names
 from components.docs import attribute_docstrings
 from components.fargate_app import FargateApp
 from components.mocks import AwsLikeMocks
-from components.outputs import output_names
 from components.program import ProgramResult, run_program
 from components.settings import (
     LoadBalancerSettings,
