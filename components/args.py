@@ -48,8 +48,9 @@ class LoadBalancerArgs(TypedDict):
     """ACM certificate ARN. Gives an HTTPS:443 listener plus an HTTP:80 listener that only
     redirects to HTTPS (301). Required in prod for an internet-facing load balancer."""
     ssl_policy: NotRequired[str]
-    """TLS policy of the HTTPS listener. Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`;
-    one of the policies that pass FSBP ELB.17."""
+    """TLS policy of the HTTPS listener. Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`; the
+    other allowed one is `ELBSecurityPolicy-TLS13-1-3-2021-06` (TLS 1.3 only). These two pass FSBP
+    ELB.17 and checkov, and are what the policy pack's `alb-tls-policy` rule allows."""
     allowed_cidrs: NotRequired[list[str]]
     """CIDRs allowed to reach the listener ports. Default `["0.0.0.0/0"]` (a public web app);
     for an internal load balancer in a VPC the component creates, the VPC's CIDR."""

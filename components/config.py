@@ -22,8 +22,11 @@ DEFAULT_APP_NAME = "web"
 
 
 def camel_case(snake: str) -> str:
-    """``load_balancer`` -> ``loadBalancer`` (the analyzer's and Pulumi's convention)."""
+    """``load_balancer`` -> ``loadBalancer`` (the analyzer's and Pulumi's convention); camelCase
+    keys and keys with a leading underscore are returned unchanged."""
     head, *rest = snake.split("_")
+    if not rest or not head:
+        return snake
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 

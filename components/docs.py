@@ -24,26 +24,31 @@ from typing import Any
 import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition
 
-from .config import DEFAULT_APP_NAME, NAME_KEY
+from .args import FargateAppArgs
+from .config import DEFAULT_APP_NAME, NAME_KEY, camel_case
 from .fargate_app import FargateApp
 from .profiles import PROFILES, Profile
+from .settings import AppSettings, LoadBalancerSettings, ServiceSettings, field_default
+from .validation import annotations_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PULUMI_YAML = ROOT / "Pulumi.yaml"
 PACKAGE = "fargate-app"
-#: Args whose default does not depend on the profile: safe to declare in Pulumi.yaml's schema.
-STATIC_DEFAULTS: dict[str, Any] = {
-    "imageTag": "latest",
-    "containerPort": 80,
-    "cpu": 256,
-    "memory": 512,
-    "cpuArchitecture": "X86_64",
-    "healthCheckPath": "/",
-    "readonlyRootFilesystem": True,
-    "assignPublicIp": False,
-    "profile": "dev",
-}
+#: Where each top-level arg lands, searched in order for its default.
+ARG_SETTINGS: tuple[type, ...] = (AppSettings, ServiceSettings, LoadBalancerSettings)
+
+
+def static_defaults() -> dict[str, Any]:
+    """Plain defaults of the top-level args the profile does not set, by camelCase key: safe to
+    declare in Pulumi.yaml's schema. Read from the settings dataclasses, their one home."""
+    profile_governed = {item.name for item in dataclasses.fields(Profile)}
+    defaults: dict[str, Any] = {}
+    for key in annotations_of(FargateAppArgs):
+        value = field_default(key, *ARG_SETTINGS)
+        if key not in profile_governed and isinstance(value, (str, int, float, bool)):
+            defaults[camel_case(key)] = value
+    return defaults
 
 
 def _one_line(text: str | None) -> str:
@@ -86,7 +91,8 @@ def args_table() -> str:
     return "\n".join(rows)
 
 
-def _attribute_docstrings(cls: type) -> dict[str, str]:
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """The docstring under each annotated attribute of ``cls``, on one line."""
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
@@ -98,7 +104,7 @@ def _attribute_docstrings(cls: type) -> dict[str, str]:
 
 def profiles_table() -> str:
     """Markdown table of what each profile sets."""
-    docs = _attribute_docstrings(Profile)
+    docs = attribute_docstrings(Profile)
     names = list(PROFILES)
     rows = [f"| setting | {' | '.join(names)} |", f"|---|{'---|' * len(names)}"]
     for item in dataclasses.fields(Profile):
@@ -119,6 +125,7 @@ def config_schema() -> dict[str, Any]:
     ``secrets``, ``tags``) are documented in the README table and checked by the program.
     """
     inputs, types, _ = _analysis()
+    defaults = static_defaults()
     schema: dict[str, Any] = {
         NAME_KEY: {
             "type": "string",
@@ -134,8 +141,8 @@ def config_schema() -> dict[str, Any]:
         if prop.items is not None:
             entry["items"] = {"type": _type_name(prop.items, types)}
         entry["description"] = _one_line(prop.description)
-        if camel in STATIC_DEFAULTS:
-            entry["default"] = STATIC_DEFAULTS[camel]
+        if camel in defaults:
+            entry["default"] = defaults[camel]
         schema[camel] = entry
     return schema
 

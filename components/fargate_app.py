@@ -1,29 +1,21 @@
 """FargateApp: a containerized web app on AWS Fargate behind an ALB, as one component."""
 
-from typing import Optional, TypedDict
+from typing import Optional
 
 import pulumi
 
+from contract import MANAGED_BY_TAG, ReconcileTarget, reconcile_target
+
 from .args import FargateAppArgs
+from .component import output_names
 from .load_balancer import LoadBalancer
 from .network import Network
 from .registry import Registry
 from .service import Service
+from .settings import AppSettings
 from .validation import resolve_settings
 
-MANAGED_BY = "fargate-app"
-
-
-class ReconcileTarget(TypedDict):
-    """What the reconciler checks: where the service runs and how many tasks it must keep."""
-
-    cluster: str
-    service: str
-    region: str
-    desired_count: int
-    min_count: int
-    max_count: int
-    target_group_arn: str
+__all__ = ["OUTPUT_NAMES", "FargateApp", "ReconcileTarget"]
 
 
 class FargateApp(pulumi.ComponentResource):
@@ -57,6 +49,16 @@ class FargateApp(pulumi.ComponentResource):
     """Public subnets (load balancer)."""
     private_subnet_ids: pulumi.Output[list[str]]
     """Private subnets (tasks)."""
+    task_role_arn: pulumi.Output[str]
+    """ARN of the role the application code runs as; attach policies to extend what it may do."""
+    task_role_name: pulumi.Output[str]
+    """Name of the task role (for `aws.iam.RolePolicyAttachment`)."""
+    execution_role_arn: pulumi.Output[str]
+    """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
+    task_security_group_id: pulumi.Output[str]
+    """Security group of the tasks; add egress rules to let them reach other services."""
+    load_balancer_security_group_id: pulumi.Output[str]
+    """Security group of the load balancer."""
     reconcile: pulumi.Output[ReconcileTarget]
     """What the reconciler checks: cluster, service, region, desired/min/max count, target group."""
 
@@ -68,45 +70,69 @@ class FargateApp(pulumi.ComponentResource):
     ) -> None:
         settings = resolve_settings(args)  # raises before anything is registered
         super().__init__("fargate-app:index:FargateApp", name, None, opts)
-        tags = {
-            **settings.tags,
-            "app": name,
-            "stack": pulumi.get_stack(),
-            "managed-by": MANAGED_BY,
-        }
+        tags = {**settings.tags, "app": name, "stack": pulumi.get_stack()}
+        tags[MANAGED_BY_TAG[0]] = MANAGED_BY_TAG[1]
         child = pulumi.ResourceOptions(parent=self)
-
-        if settings.network.bring_your_own:
-            vpc_id = pulumi.Output.from_input(settings.network.vpc_id)
-            public_subnet_ids = pulumi.Output.all(*settings.network.public_subnet_ids)
-            private_subnet_ids = pulumi.Output.all(*settings.network.private_subnet_ids)
-        else:
-            network = Network(name, settings.network, tags, opts=child)
-            vpc_id = network.vpc_id
-            public_subnet_ids = network.public_subnet_ids
-            private_subnet_ids = network.private_subnet_ids
-
+        self._network(name, settings, tags, child)
         registry = Registry(name, settings.registry, tags, opts=child)
-        image = settings.service.image
-        if image is None:
-            image = pulumi.Output.concat(registry.repository_url, ":", settings.image_tag)
-
         load_balancer = LoadBalancer(
             name,
             settings.load_balancer,
-            vpc_id=vpc_id,
-            subnet_ids=private_subnet_ids if settings.load_balancer.internal else public_subnet_ids,
+            vpc_id=self.vpc_id,
+            subnet_ids=self.private_subnet_ids
+            if settings.load_balancer.internal
+            else self.public_subnet_ids,
             tags=tags,
             opts=child,
         )
-        service = Service(
+        service = self._service(name, settings, registry, load_balancer, tags, child)
+        # The rule was the Service's child before the load balancer owned it: keep its URN.
+        load_balancer.allow_to(
+            f"{name}-alb-to-tasks",
+            service.security_group_id,
+            settings.service.container_port,
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=service)]),
+        )
+        self._outputs(settings, registry, load_balancer, service)
+        self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
+
+    def _network(
+        self,
+        name: str,
+        settings: AppSettings,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """Sets ``vpc_id`` and the subnet ids: of a new Network, or of the VPC brought along."""
+        if settings.network.bring_your_own:
+            self.vpc_id = pulumi.Output.from_input(settings.network.vpc_id)
+            self.public_subnet_ids = pulumi.Output.all(*settings.network.public_subnet_ids)
+            self.private_subnet_ids = pulumi.Output.all(*settings.network.private_subnet_ids)
+            return
+        network = Network(name, settings.network, tags, opts=child)
+        self.vpc_id = network.vpc_id
+        self.public_subnet_ids = network.public_subnet_ids
+        self.private_subnet_ids = network.private_subnet_ids
+
+    def _service(
+        self,
+        name: str,
+        settings: AppSettings,
+        registry: Registry,
+        load_balancer: LoadBalancer,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> Service:
+        """The Service, its tasks in the load balancer's target group (private subnets unless
+        they get public IPs)."""
+        return Service(
             name,
             settings.service,
-            image=image,
-            vpc_id=vpc_id,
-            subnet_ids=public_subnet_ids
+            image=_image(settings, registry),
+            vpc_id=self.vpc_id,
+            subnet_ids=self.public_subnet_ids
             if settings.service.assign_public_ip
-            else private_subnet_ids,
+            else self.private_subnet_ids,
             load_balancer_security_group_id=load_balancer.security_group_id,
             target_group_arn=load_balancer.target_group_arn,
             request_count_label=load_balancer.request_count_label,
@@ -115,8 +141,14 @@ class FargateApp(pulumi.ComponentResource):
             opts=child,
         )
 
-        scaling = settings.service.autoscaling
-        desired = settings.service.desired_count
+    def _outputs(
+        self,
+        settings: AppSettings,
+        registry: Registry,
+        load_balancer: LoadBalancer,
+        service: Service,
+    ) -> None:
+        """Sets every declared output but the network's."""
         self.url = load_balancer.url
         self.load_balancer_dns_name = load_balancer.dns_name
         self.service_name = service.service_name
@@ -127,25 +159,33 @@ class FargateApp(pulumi.ComponentResource):
         self.task_definition_arn = service.task_definition_arn
         self.target_group_arn = load_balancer.target_group_arn
         self.log_group_name = service.log_group_name
-        self.vpc_id = vpc_id
-        self.public_subnet_ids = public_subnet_ids
-        self.private_subnet_ids = private_subnet_ids
+        self.task_role_arn = service.task_role_arn
+        self.task_role_name = service.task_role_name
+        self.execution_role_arn = service.execution_role_arn
+        self.task_security_group_id = service.security_group_id
+        self.load_balancer_security_group_id = load_balancer.security_group_id
+        scaling = settings.service.autoscaling
+        desired = settings.service.desired_count
         self.reconcile = pulumi.Output.all(
             service.cluster_name, service.service_name, load_balancer.target_group_arn
         ).apply(
-            lambda values: {
-                "cluster": values[0],
-                "service": values[1],
-                "region": service.region,
-                "desired_count": desired,
-                "min_count": scaling.min_count if scaling else desired,
-                "max_count": scaling.max_count if scaling else desired,
-                "target_group_arn": values[2],
-            }
+            lambda values: reconcile_target(
+                cluster=values[0],
+                service=values[1],
+                region=service.region,
+                desired_count=desired,
+                min_count=scaling.min_count if scaling else None,
+                max_count=scaling.max_count if scaling else None,
+                target_group_arn=values[2],
+            )
         )
-        self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
 
 
-OUTPUT_NAMES: tuple[str, ...] = tuple(
-    key for key in FargateApp.__annotations__ if not key.startswith("_")
-)
+def _image(settings: AppSettings, registry: Registry) -> pulumi.Input[str]:
+    """The image given, or the component's repository URL with ``image_tag``."""
+    if settings.service.image is not None:
+        return settings.service.image
+    return pulumi.Output.concat(registry.repository_url, ":", settings.image_tag)
+
+
+OUTPUT_NAMES: tuple[str, ...] = output_names(FargateApp)

@@ -44,14 +44,14 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
     3653,
 )
 
-#: TLS policies that pass FSBP ELB.17 (TLS 1.2+ with forward secrecy, no weak ciphers).
+#: TLS policies an HTTPS listener may use: the one list the component validates against and the
+#: policy pack's ``alb-tls-policy`` rule enforces by default. Both pass FSBP ELB.17 (TLS 1.2+
+#: with forward secrecy) and checkov CKV_AWS_103; the first (TLS 1.3 only) also CKV2_AWS_74. The
+#: other ELB.17-compliant policies (``TLS13-1-2-2021-06``, ``-Ext1``/``-Ext2``, ``FS-1-2-Res``)
+#: keep CBC or non-TLS-1.3 suites that the pack's checkov controls reject.
 COMPLIANT_SSL_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
 )
 
 CPU_ARCHITECTURES: tuple[str, ...] = ("X86_64", "ARM64")

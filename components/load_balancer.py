@@ -9,6 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .component import Component
 from .naming import elb_name
 from .settings import LoadBalancerSettings
 
@@ -22,9 +23,15 @@ HEALTH_CHECK = {
     "healthy_threshold": 2,
     "unhealthy_threshold": 3,
 }
+REDIRECT_TO_HTTPS = [
+    {
+        "type": "redirect",
+        "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
+    }
+]
 
 
-class LoadBalancer(pulumi.ComponentResource):
+class LoadBalancer(Component):
     """An Application Load Balancer that drops invalid headers and mitigates desync, a security
     group open only on the listener ports to the allowed CIDRs, an `ip` target group with a real
     health check, and an HTTP listener (forwarding, or redirecting to HTTPS when a certificate is
@@ -43,6 +50,10 @@ class LoadBalancer(pulumi.ComponentResource):
     request_count_label: pulumi.Output[str]
     """`<alb arn suffix>/<target group arn suffix>`, for ALBRequestCountPerTarget scaling."""
 
+    listeners: list[aws.lb.Listener]
+    """The listeners: HTTPS:443 first when a certificate is given, then HTTP:80. A service that
+    registers tasks in the target group should depend on them."""
+
     def __init__(
         self,
         name: str,
@@ -53,16 +64,55 @@ class LoadBalancer(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("fargate-app:index:LoadBalancer", name, None, opts)
-        tags = dict(tags or {})
-        child = pulumi.ResourceOptions(parent=self)
+        self._tags = dict(tags or {})
+        security_group = self._security_group(name, settings, vpc_id)
+        load_balancer = self._load_balancer(name, settings, subnet_ids, security_group)
+        target_group = self._target_group(name, settings, vpc_id)
+        self.listeners = self._listeners(name, settings, load_balancer, target_group)
         https = settings.certificate_arn is not None
+        self.security_group_id = security_group.id
+        self.dns_name = load_balancer.dns_name
+        self.url = load_balancer.dns_name.apply(
+            lambda dns: f"{'https' if https else 'http'}://{dns}"
+        )
+        self.load_balancer_arn = load_balancer.arn
+        self.target_group_arn = target_group.arn
+        self.request_count_label = pulumi.Output.concat(
+            load_balancer.arn_suffix, "/", target_group.arn_suffix
+        )
+        self._register_declared_outputs()
 
+    def allow_to(
+        self,
+        name: str,
+        security_group_id: pulumi.Input[str],
+        port: int,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> aws.vpc.SecurityGroupEgressRule:
+        """Let the load balancer reach ``port`` in ``security_group_id`` (its targets' group):
+        an egress rule of the load balancer's own security group, a child of this component."""
+        return aws.vpc.SecurityGroupEgressRule(
+            name,
+            security_group_id=self.security_group_id,
+            referenced_security_group_id=security_group_id,
+            description=f"Load balancer to the tasks on container port {port}",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions.merge(self._child(), opts),
+        )
+
+    def _security_group(
+        self, name: str, settings: LoadBalancerSettings, vpc_id: pulumi.Input[str]
+    ) -> aws.ec2.SecurityGroup:
+        """The ALB's security group: each listener port open to each allowed CIDR."""
         security_group = aws.ec2.SecurityGroup(
             f"{name}-alb",
             vpc_id=vpc_id,
             description=f"ALB of {name}: listener ports from the allowed CIDRs only",
-            tags={**tags, "Name": f"{name}-alb"},
-            opts=child,
+            tags={**self._tags, "Name": f"{name}-alb"},
+            opts=self._child(),
         )
         for port in settings.listener_ports:
             for index, cidr in enumerate(settings.allowed_cidrs):
@@ -74,17 +124,26 @@ class LoadBalancer(pulumi.ComponentResource):
                     ip_protocol="tcp",
                     from_port=port,
                     to_port=port,
-                    tags=tags,
-                    opts=child,
+                    tags=self._tags,
+                    opts=self._child(),
                     **{family: cidr},
                 )
+        return security_group
 
+    def _load_balancer(
+        self,
+        name: str,
+        settings: LoadBalancerSettings,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        security_group: aws.ec2.SecurityGroup,
+    ) -> aws.lb.LoadBalancer:
+        """The ALB: drops invalid headers, defensive desync mitigation, optional access logs."""
         access_logs = (
             {"bucket": settings.access_logs_bucket, "enabled": True, "prefix": name}
             if settings.access_logs_bucket
             else None
         )
-        load_balancer = aws.lb.LoadBalancer(
+        return aws.lb.LoadBalancer(
             f"{name}-alb",
             name=elb_name(name, "alb", settings.internal),
             load_balancer_type="application",
@@ -96,10 +155,15 @@ class LoadBalancer(pulumi.ComponentResource):
             enable_deletion_protection=settings.deletion_protection,
             idle_timeout=settings.idle_timeout,
             access_logs=access_logs,
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
-        target_group = aws.lb.TargetGroup(
+
+    def _target_group(
+        self, name: str, settings: LoadBalancerSettings, vpc_id: pulumi.Input[str]
+    ) -> aws.lb.TargetGroup:
+        """An ``ip`` target group (Fargate tasks) with a real health check."""
+        return aws.lb.TargetGroup(
             f"{name}-tg",
             name=elb_name(name, "tg", settings.container_port, "HTTP", "ip"),
             target_type="ip",
@@ -108,10 +172,19 @@ class LoadBalancer(pulumi.ComponentResource):
             vpc_id=vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
             health_check={**HEALTH_CHECK, "path": settings.health_check_path},
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
 
+    def _listeners(
+        self,
+        name: str,
+        settings: LoadBalancerSettings,
+        load_balancer: aws.lb.LoadBalancer,
+        target_group: aws.lb.TargetGroup,
+    ) -> list[aws.lb.Listener]:
+        """HTTPS forwarding plus HTTP redirecting to it with a certificate; else HTTP forwarding."""
+        https = settings.certificate_arn is not None
         forward = [{"type": "forward", "target_group_arn": target_group.arn}]
         listeners = []
         if https:
@@ -124,44 +197,19 @@ class LoadBalancer(pulumi.ComponentResource):
                     ssl_policy=settings.ssl_policy,
                     certificate_arn=settings.certificate_arn,
                     default_actions=forward,
-                    tags=tags,
-                    opts=child,
+                    tags=self._tags,
+                    opts=self._child(),
                 )
             )
-        redirect = [
-            {
-                "type": "redirect",
-                "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
-            }
-        ]
         listeners.append(
             aws.lb.Listener(
                 f"{name}-http",
                 load_balancer_arn=load_balancer.arn,
                 port=80,
                 protocol="HTTP",
-                default_actions=redirect if https else forward,
-                tags=tags,
-                opts=child,
+                default_actions=REDIRECT_TO_HTTPS if https else forward,
+                tags=self._tags,
+                opts=self._child(),
             )
         )
-        self.listeners = listeners
-        self.security_group_id = security_group.id
-        self.dns_name = load_balancer.dns_name
-        self.url = load_balancer.dns_name.apply(
-            lambda dns: f"{'https' if https else 'http'}://{dns}"
-        )
-        self.load_balancer_arn = load_balancer.arn
-        self.target_group_arn = target_group.arn
-        self.request_count_label = pulumi.Output.concat(
-            load_balancer.arn_suffix, "/", target_group.arn_suffix
-        )
-        self.register_outputs(
-            {
-                "security_group_id": self.security_group_id,
-                "dns_name": self.dns_name,
-                "url": self.url,
-                "load_balancer_arn": self.load_balancer_arn,
-                "target_group_arn": self.target_group_arn,
-            }
-        )
+        return listeners

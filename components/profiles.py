@@ -35,6 +35,9 @@ class Profile:
     """`pulumi destroy` deletes the ECR repository even if it holds images."""
 
 
+#: The profile of a FargateApp that names none.
+DEFAULT_PROFILE = "dev"
+
 PROFILES: dict[str, Profile] = {
     "dev": Profile(
         az_count=2,

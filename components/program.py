@@ -52,6 +52,8 @@ class RegisteredResource:
     outputs: dict[str, Any]
     ignore_changes: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """URNs this resource had before, as its ``aliases`` option denotes them."""
 
 
 @dataclass
@@ -60,6 +62,8 @@ class ProgramResult:
 
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Names of the outputs each component registered (``register_outputs``), by URN."""
 
     def of_type(self, type_: str) -> list[RegisteredResource]:
         """The registered resources with type token ``type_``."""
@@ -148,11 +152,27 @@ def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A mock monitor that also records each registration's parent, options and outputs."""
+    """A mock monitor that also records each registration's parent, options and outputs.
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, sink: list[RegisteredResource]) -> None:
+    Aliases arrive as alias specs (the mock monitor reports the ``aliasSpecs`` feature) or, from
+    older SDKs, as URNs; both are recorded as the URNs they denote, built the way this monitor
+    builds URNs (``MockMonitor.make_urn``: parent's own type, then the resource's).
+    """
+
+    def __init__(
+        self,
+        mocks: pulumi.runtime.Mocks,
+        sink: list[RegisteredResource],
+        outputs_sink: dict[str, frozenset[str]],
+    ) -> None:
         super().__init__(mocks)
         self.sink = sink
+        self.outputs_sink = outputs_sink
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        # Names only: deserializing resource references here would resolve them on the wrong loop.
+        self.outputs_sink[request.urn] = frozenset(request.outputs.keys())
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -170,9 +190,36 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     outputs=dict(registration.state) if registration else {},
                     ignore_changes=tuple(request.ignoreChanges),
                     dependencies=tuple(request.dependencies),
+                    aliases=self._alias_urns(request),
                 )
             )
         return response
+
+    def _alias_urns(self, request: Any) -> tuple[str, ...]:
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(
+                _urn(
+                    spec.stack or pulumi.get_stack(),
+                    spec.project or pulumi.get_project(),
+                    parent,
+                    spec.type or request.type,
+                    spec.name or request.name,
+                )
+            )
+        return tuple(dict.fromkeys(urns))
+
+
+def _urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The URN ``MockMonitor.make_urn`` gives, for any stack and project."""
+    if parent_urn:
+        type_ = f"{parent_urn.split('::')[2].split('$')[-1]}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 def run_program(
@@ -204,6 +251,7 @@ def run_program(
     main = program or (parsed.program if parsed else None) or PROJECT_DIR / "__main__.py"
 
     resources: list[RegisteredResource] = []
+    component_outputs: dict[str, frozenset[str]] = {}
     loop = asyncio.new_event_loop()
     previous_loop = _current_loop()
     asyncio.set_event_loop(loop)
@@ -217,7 +265,7 @@ def run_program(
             project=project,
             stack=stack_name,
             preview=preview,
-            monitor=_RecordingMonitor(mocks, resources),
+            monitor=_RecordingMonitor(mocks, resources, component_outputs),
         )
         body = main if callable(main) else lambda: _run_file(Path(main))
         loop.run_until_complete(run_pulumi_func(body))
@@ -228,7 +276,7 @@ def run_program(
         loop.close()
         asyncio.set_event_loop(previous_loop)
         pulumi_settings.ROOT.set(None)
-    return ProgramResult(resources=resources, outputs=outputs)
+    return ProgramResult(resources=resources, outputs=outputs, component_outputs=component_outputs)
 
 
 def _run_file(program: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .component import Component
 from .naming import ecr_name
 from .settings import RegistrySettings
 
@@ -46,7 +47,7 @@ def lifecycle_policy(images_kept: int) -> str:
     )
 
 
-class Registry(pulumi.ComponentResource):
+class Registry(Component):
     """An ECR repository (scan on push, IMMUTABLE tags, AES256) and its lifecycle policy."""
 
     repository_url: pulumi.Output[str]
@@ -62,7 +63,6 @@ class Registry(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__("fargate-app:index:Registry", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         repository = aws.ecr.Repository(
             f"{name}-repo",
             name=ecr_name(name),
@@ -71,16 +71,14 @@ class Registry(pulumi.ComponentResource):
             encryption_configurations=[{"encryption_type": "AES256"}],
             force_delete=settings.force_delete,
             tags=dict(tags or {}),
-            opts=child,
+            opts=self._child(),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=repository.name,
             policy=lifecycle_policy(settings.images_kept),
-            opts=child,
+            opts=self._child(),
         )
         self.repository_url = repository.repository_url
         self.repository_arn = repository.arn
-        self.register_outputs(
-            {"repository_url": self.repository_url, "repository_arn": self.repository_arn}
-        )
+        self._register_declared_outputs()

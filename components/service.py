@@ -10,9 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
+from .component import Component
 from .iam_documents import secrets_read_policy, task_trust_policy
 from .naming import ecs_name, service_name
-from .settings import ServiceSettings
+from .settings import AutoscalingSettings, ServiceSettings
 
 CONTAINER_NAME = "app"
 HEALTH_CHECK_GRACE_SECONDS = 60
@@ -64,7 +65,7 @@ def container_definitions(
     return json.dumps([container])
 
 
-class Service(pulumi.ComponentResource):
+class Service(Component):
     """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
     separate execution and task roles, the task definition, a security group that admits only the
     load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
@@ -83,6 +84,14 @@ class Service(pulumi.ComponentResource):
     """CloudWatch log group of the container."""
     security_group_id: pulumi.Output[str]
     """Security group of the tasks."""
+    task_role_arn: pulumi.Output[str]
+    """ARN of the role the application code runs as (no permissions unless you attach them)."""
+    task_role_name: pulumi.Output[str]
+    """Name of the task role, for attaching policies to it."""
+    execution_role_arn: pulumi.Output[str]
+    """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
+    region: str
+    """Region the service runs in (of the AWS provider it is deployed with)."""
 
     def __init__(
         self,
@@ -99,109 +108,165 @@ class Service(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         """``service_depends_on``: resources the ECS service waits for, typically the listeners,
-        so the target group is attached to the load balancer before tasks register in it."""
-        super().__init__("fargate-app:index:Service", name, None, opts)
-        tags = dict(tags or {})
-        child = pulumi.ResourceOptions(parent=self)
-        context = AwsContext.of(self)
-        region = context.region
-        family = ecs_name(name)
+        so the target group is attached to the load balancer before tasks register in it.
 
+        The tasks' security group admits the container port from
+        ``load_balancer_security_group_id``; the load balancer's side of that path (its egress
+        rule) belongs to the load balancer: ``LoadBalancer.allow_to``."""
+        super().__init__("fargate-app:index:Service", name, None, opts)
+        self._settings = settings
+        self._tags = dict(tags or {})
+        context = AwsContext.of(self)
+        family = ecs_name(name)
+        cluster = self._cluster(name, family)
+        log_group = self._log_group(name, family)
+        execution_role, task_role = self._roles(name, context)
+        security_group = self._task_security_group(name, vpc_id, load_balancer_security_group_id)
+        task_definition = self._task_definition(
+            name, family, image, log_group, execution_role, task_role, context.region
+        )
+        service = self._ecs_service(
+            name,
+            cluster,
+            task_definition,
+            subnet_ids,
+            security_group,
+            target_group_arn,
+            service_depends_on,
+        )
+        if settings.autoscaling:
+            self._autoscaling(name, settings.autoscaling, cluster, service, request_count_label)
+        self.cluster_name = cluster.name
+        self.cluster_arn = cluster.arn
+        self.service_name = service.name
+        self.service_arn = service.id
+        self.task_definition_arn = task_definition.arn
+        self.log_group_name = log_group.name
+        self.security_group_id = security_group.id
+        self.task_role_arn = task_role.arn
+        self.task_role_name = task_role.name
+        self.execution_role_arn = execution_role.arn
+        self.region = context.region
+        self._register_declared_outputs()
+
+    def _cluster(self, name: str, family: str) -> aws.ecs.Cluster:
+        """The cluster with Container Insights, offering FARGATE (default) and FARGATE_SPOT."""
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=family,
             settings=[{"name": "containerInsights", "value": "enabled"}],
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
         aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
             cluster_name=cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1}],
-            opts=child,
+            opts=self._child(),
         )
-        log_group = aws.cloudwatch.LogGroup(
+        return cluster
+
+    def _log_group(self, name: str, family: str) -> aws.cloudwatch.LogGroup:
+        """The container's log group, with the configured retention."""
+        return aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/ecs/{family}",
-            retention_in_days=settings.log_retention_days,
-            tags=tags,
-            opts=child,
+            retention_in_days=self._settings.log_retention_days,
+            tags=self._tags,
+            opts=self._child(),
         )
 
-        trust = task_trust_policy(context.account_id, context.partition, region)
+    def _roles(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.Role]:
+        """The execution role (managed execution policy, plus reading exactly the secrets) and
+        the task role (no permissions), both assumable only by this account's ECS tasks."""
+        trust = task_trust_policy(context.account_id, context.partition, context.region)
         execution_role = aws.iam.Role(
             f"{name}-execution",
             assume_role_policy=trust,
             description=f"ECS task execution role of {name}: pull image, write logs, read secrets",
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-execution",
             role=execution_role.name,
             policy_arn=f"arn:{context.partition}:iam::aws:{TASK_EXECUTION_POLICY}",
-            opts=child,
+            opts=self._child(),
         )
-        if settings.secrets:
+        if self._settings.secrets:
             aws.iam.RolePolicy(
                 f"{name}-secrets",
                 role=execution_role.id,
-                policy=pulumi.Output.all(*settings.secrets.values()).apply(secrets_read_policy),
-                opts=child,
+                policy=pulumi.Output.all(*self._settings.secrets.values()).apply(
+                    secrets_read_policy
+                ),
+                opts=self._child(),
             )
         task_role = aws.iam.Role(
             f"{name}-task",
             assume_role_policy=trust,
             description=f"Role of {name}'s application code; no permissions unless you attach them",
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
+        return execution_role, task_role
 
-        task_security_group = aws.ec2.SecurityGroup(
+    def _task_security_group(
+        self,
+        name: str,
+        vpc_id: pulumi.Input[str],
+        load_balancer_security_group_id: pulumi.Input[str],
+    ) -> aws.ec2.SecurityGroup:
+        """The tasks' group: container port in from the load balancer only, HTTPS out."""
+        port = self._settings.container_port
+        security_group = aws.ec2.SecurityGroup(
             f"{name}-tasks",
             vpc_id=vpc_id,
             description=f"Tasks of {name}: container port from the load balancer only",
-            tags={**tags, "Name": f"{name}-tasks"},
-            opts=child,
+            tags={**self._tags, "Name": f"{name}-tasks"},
+            opts=self._child(),
         )
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-alb",
-            security_group_id=task_security_group.id,
+            security_group_id=security_group.id,
             referenced_security_group_id=load_balancer_security_group_id,
-            description=f"Container port {settings.container_port} from the load balancer",
+            description=f"Container port {port} from the load balancer",
             ip_protocol="tcp",
-            from_port=settings.container_port,
-            to_port=settings.container_port,
-            tags=tags,
-            opts=child,
+            from_port=port,
+            to_port=port,
+            tags=self._tags,
+            opts=self._child(),
         )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-https-out",
-            security_group_id=task_security_group.id,
+            security_group_id=security_group.id,
             description="HTTPS out: image pulls (ECR, S3), logs, secrets and AWS APIs",
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
             cidr_ipv4="0.0.0.0/0",
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-alb-to-tasks",
-            security_group_id=load_balancer_security_group_id,
-            referenced_security_group_id=task_security_group.id,
-            description=f"Load balancer to the tasks on container port {settings.container_port}",
-            ip_protocol="tcp",
-            from_port=settings.container_port,
-            to_port=settings.container_port,
-            tags=tags,
-            opts=child,
-        )
+        return security_group
 
-        secrets = dict(settings.secrets)
-        definitions = pulumi.Output.all(image, log_group.name, pulumi.Output.from_input(secrets))
-        task_definition = aws.ecs.TaskDefinition(
+    def _task_definition(
+        self,
+        name: str,
+        family: str,
+        image: pulumi.Input[str],
+        log_group: aws.cloudwatch.LogGroup,
+        execution_role: aws.iam.Role,
+        task_role: aws.iam.Role,
+        region: str,
+    ) -> aws.ecs.TaskDefinition:
+        """A Linux Fargate task definition running the single container."""
+        settings = self._settings
+        definitions = pulumi.Output.all(
+            image, log_group.name, pulumi.Output.from_input(dict(settings.secrets))
+        )
+        return aws.ecs.TaskDefinition(
             f"{name}-task",
             family=family,
             cpu=str(settings.cpu),
@@ -219,12 +284,24 @@ class Service(pulumi.ComponentResource):
                     settings, values[0], values[1], region, values[2]
                 )
             ),
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
 
+    def _ecs_service(
+        self,
+        name: str,
+        cluster: aws.ecs.Cluster,
+        task_definition: aws.ecs.TaskDefinition,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        security_group: aws.ec2.SecurityGroup,
+        target_group_arn: pulumi.Input[str],
+        depends_on: Sequence[pulumi.Resource],
+    ) -> aws.ecs.Service:
+        """The service: rolling deploys with the circuit breaker, tasks in the target group."""
+        settings = self._settings
         provider = "FARGATE_SPOT" if settings.spot else "FARGATE"
-        service = aws.ecs.Service(
+        return aws.ecs.Service(
             f"{name}-service",
             name=service_name(name),
             cluster=cluster.arn,
@@ -234,7 +311,7 @@ class Service(pulumi.ComponentResource):
             platform_version="LATEST",
             network_configuration={
                 "subnets": subnet_ids,
-                "security_groups": [task_security_group.id],
+                "security_groups": [security_group.id],
                 "assign_public_ip": settings.assign_public_ip,
             },
             load_balancers=[
@@ -252,51 +329,25 @@ class Service(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             enable_execute_command=False,
             wait_for_steady_state=False,
-            tags=tags,
+            tags=self._tags,
             # With autoscaling on, the scaler owns desiredCount: a later `pulumi up` must not
             # reset a scaled-out service to the declared count.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=list(service_depends_on),
+                depends_on=list(depends_on),
                 ignore_changes=["desired_count"] if settings.autoscaling else None,
             ),
-        )
-        if settings.autoscaling:
-            self._autoscaling(name, settings, cluster, service, request_count_label, tags)
-
-        self.cluster_name = cluster.name
-        self.cluster_arn = cluster.arn
-        self.service_name = service.name
-        self.service_arn = service.id
-        self.task_definition_arn = task_definition.arn
-        self.log_group_name = log_group.name
-        self.security_group_id = task_security_group.id
-        self.region = region
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "cluster_arn": self.cluster_arn,
-                "service_name": self.service_name,
-                "service_arn": self.service_arn,
-                "task_definition_arn": self.task_definition_arn,
-                "log_group_name": self.log_group_name,
-                "security_group_id": self.security_group_id,
-            }
         )
 
     def _autoscaling(
         self,
         name: str,
-        settings: ServiceSettings,
+        scaling: AutoscalingSettings,
         cluster: aws.ecs.Cluster,
         service: aws.ecs.Service,
         request_count_label: Optional[pulumi.Input[str]],
-        tags: dict[str, str],
     ) -> None:
         """Target tracking on CPU, memory and/or ALB requests per target."""
-        scaling = settings.autoscaling
-        assert scaling is not None
-        child = pulumi.ResourceOptions(parent=self)
         target = aws.appautoscaling.Target(
             f"{name}-scaling",
             service_namespace="ecs",
@@ -304,26 +355,10 @@ class Service(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
             min_capacity=scaling.min_count,
             max_capacity=scaling.max_count,
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=self._child(),
         )
-        metrics: list[tuple[str, str, float, Optional[pulumi.Input[str]]]] = []
-        if scaling.cpu_target is not None:
-            metrics.append(("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target, None))
-        if scaling.memory_target is not None:
-            metrics.append(
-                ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target, None)
-            )
-        if scaling.requests_per_target is not None:
-            metrics.append(
-                (
-                    "requests",
-                    "ALBRequestCountPerTarget",
-                    float(scaling.requests_per_target),
-                    request_count_label,
-                )
-            )
-        for suffix, metric, target_value, label in metrics:
+        for suffix, metric, target_value, label in _tracked_metrics(scaling, request_count_label):
             aws.appautoscaling.Policy(
                 f"{name}-scale-{suffix}",
                 policy_type="TargetTrackingScaling",
@@ -339,5 +374,28 @@ class Service(pulumi.ComponentResource):
                         "resource_label": label,
                     },
                 },
-                opts=child,
+                opts=self._child(),
             )
+
+
+def _tracked_metrics(
+    scaling: AutoscalingSettings, request_count_label: Optional[pulumi.Input[str]]
+) -> list[tuple[str, str, float, Optional[pulumi.Input[str]]]]:
+    """(name suffix, predefined metric, target value, resource label) of each tracked metric."""
+    metrics: list[tuple[str, str, float, Optional[pulumi.Input[str]]]] = []
+    if scaling.cpu_target is not None:
+        metrics.append(("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target, None))
+    if scaling.memory_target is not None:
+        metrics.append(
+            ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target, None)
+        )
+    if scaling.requests_per_target is not None:
+        metrics.append(
+            (
+                "requests",
+                "ALBRequestCountPerTarget",
+                float(scaling.requests_per_target),
+                request_count_label,
+            )
+        )
+    return metrics

@@ -2,14 +2,24 @@
 
 The sub-components (Network, Registry, LoadBalancer, Service) take these dataclasses, so each can
 be used on its own with explicit settings.
+
+These dataclasses are the one home of every default that does not depend on the profile:
+validation (``resolve_settings``), the docs (``Pulumi.yaml``'s config defaults) and a test of
+the args' docstrings read them. A default the profile sets comes from ``PROFILES`` (here: the
+default profile's value, for a sub-component used on its own).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Optional
 
 import pulumi
+
+from .profiles import DEFAULT_PROFILE, PROFILES
+
+_PROFILE = PROFILES[DEFAULT_PROFILE]
+_CONTAINER_PORT = 80  # the service's and the target group's, which must agree
 
 
 @dataclass(frozen=True)
@@ -17,12 +27,12 @@ class NetworkSettings:
     """A new VPC (``vpc_id`` unset) or an existing one."""
 
     cidr_block: str = "10.0.0.0/16"
-    az_count: int = 2
-    nat_gateways: str = "single"
+    az_count: int = _PROFILE.az_count
+    nat_gateways: str = _PROFILE.nat_gateways
     vpc_endpoints: bool = False
     with_secrets_endpoints: bool = False
-    flow_logs: bool = False
-    flow_log_retention_days: int = 7
+    flow_logs: bool = _PROFILE.flow_logs
+    flow_log_retention_days: int = _PROFILE.log_retention_days
     vpc_id: Optional[pulumi.Input[str]] = None
     public_subnet_ids: tuple[pulumi.Input[str], ...] = ()
     private_subnet_ids: tuple[pulumi.Input[str], ...] = ()
@@ -37,20 +47,24 @@ class NetworkSettings:
 class LoadBalancerSettings:
     """The ALB, its listeners and its target group."""
 
-    container_port: int = 80
+    container_port: int = _CONTAINER_PORT
     health_check_path: str = "/"
     internal: bool = False
     certificate_arn: Optional[pulumi.Input[str]] = None
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     idle_timeout: int = 60
-    deletion_protection: bool = False
+    deletion_protection: bool = _PROFILE.deletion_protection
     access_logs_bucket: Optional[str] = None
 
     @property
     def listener_ports(self) -> tuple[int, ...]:
         """Ports the ALB listens on: 80, plus 443 when a certificate is given."""
         return (80, 443) if self.certificate_arn is not None else (80,)
+
+
+#: Without ``max_count``, autoscaling may grow to this many times ``min_count``.
+MAX_COUNT_PER_MIN_COUNT = 4
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,7 @@ class AutoscalingSettings:
     min_count: int
     max_count: int
     cpu_target: Optional[float] = 70.0
+    """Tracked when no target is given at all."""
     memory_target: Optional[float] = None
     requests_per_target: Optional[int] = None
 
@@ -68,19 +83,20 @@ class AutoscalingSettings:
 class ServiceSettings:
     """The cluster, task definition, roles, log group and ECS service."""
 
-    container_port: int = 80
+    container_port: int = _CONTAINER_PORT
     cpu: int = 256
     memory: int = 512
     cpu_architecture: str = "X86_64"
-    desired_count: int = 1
+    desired_count: int = _PROFILE.desired_count
     image: Optional[pulumi.Input[str]] = None
     environment: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     health_check_command: tuple[str, ...] = ()
     readonly_root_filesystem: bool = True
-    log_retention_days: int = 7
+    log_retention_days: int = _PROFILE.log_retention_days
     assign_public_ip: bool = False
     spot: bool = False
+    """Standalone, a service runs on FARGATE; a FargateApp follows its profile."""
     autoscaling: Optional[AutoscalingSettings] = None
 
 
@@ -88,18 +104,29 @@ class ServiceSettings:
 class RegistrySettings:
     """The ECR repository and its lifecycle policy."""
 
-    images_kept: int = 10
+    images_kept: int = _PROFILE.images_kept
     force_delete: bool = False
+    """Standalone, a registry keeps its images on destroy; a FargateApp follows its profile."""
 
 
 @dataclass(frozen=True)
 class AppSettings:
     """Everything a FargateApp builds, resolved from its args and profile."""
 
-    profile: str
-    image_tag: str
     network: NetworkSettings
     registry: RegistrySettings
     load_balancer: LoadBalancerSettings
     service: ServiceSettings
-    tags: dict[str, str]
+    tags: dict[str, str] = field(default_factory=dict)
+    profile: str = DEFAULT_PROFILE
+    image_tag: str = "latest"
+
+
+def field_default(name: str, *settings: type) -> Any:
+    """The default of field ``name`` in the first of the ``settings`` dataclasses that has one
+    (``None`` when none does, or when its default is made by a factory)."""
+    for cls in settings:
+        for item in fields(cls):
+            if item.name == name and item.default is not MISSING:
+                return item.default
+    return None

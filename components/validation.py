@@ -24,6 +24,7 @@ from .fargate_limits import (
 )
 from .profiles import PROFILES
 from .settings import (
+    MAX_COUNT_PER_MIN_COUNT,
     AppSettings,
     AutoscalingSettings,
     LoadBalancerSettings,
@@ -126,42 +127,60 @@ def _cidr(field: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Netwo
 
 # -- groups --------------------------------------------------------------------------------------
 
+NEW_VPC_KEYS = ("cidr_block", "az_count", "nat_gateways", "vpc_endpoints", "flow_logs")
+BRING_YOUR_OWN_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+
 
 def _network(
     args: NetworkArgs, profile: str, uses_secrets: bool, log_retention_days: int
 ) -> NetworkSettings:
+    if any(args.get(key) is not None for key in BRING_YOUR_OWN_KEYS):
+        return _existing_network(args)
     defaults = PROFILES[profile]
-    byo_keys = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
-    given_byo = [key for key in byo_keys if args.get(key) is not None]
-    if given_byo:
-        missing = [key for key in byo_keys if args.get(key) is None]
-        if missing:
-            _fail(f"network.{missing[0]}", None, f"bring-your-own VPC needs all of {byo_keys}")
-        new_vpc_keys = [
-            k
-            for k in ("cidr_block", "az_count", "nat_gateways", "vpc_endpoints", "flow_logs")
-            if k in args
-        ]
-        if new_vpc_keys:
-            _fail(
-                f"network.{new_vpc_keys[0]}",
-                args[new_vpc_keys[0]],
-                "it only applies to a new VPC, not with network.vpc_id",
-            )
-        for key in ("public_subnet_ids", "private_subnet_ids"):
-            ids = args[key]
-            if not isinstance(ids, (list, tuple)) or len(ids) < 2:
-                _fail(f"network.{key}", ids, "expected at least 2 subnet ids in distinct AZs")
-        return NetworkSettings(
-            vpc_id=args["vpc_id"],
-            public_subnet_ids=tuple(args["public_subnet_ids"]),
-            private_subnet_ids=tuple(args["private_subnet_ids"]),
-        )
-
     az_count = args.get("az_count", defaults.az_count)
     if az_count not in (2, 3) or isinstance(az_count, bool):
         _fail("network.az_count", az_count, "expected 2 or 3")
-    cidr_block = args.get("cidr_block", "10.0.0.0/16")
+    endpoints = _bool(
+        "network.vpc_endpoints", args.get("vpc_endpoints", NetworkSettings.vpc_endpoints)
+    )
+    return NetworkSettings(
+        cidr_block=_vpc_cidr(args.get("cidr_block", NetworkSettings.cidr_block), az_count),
+        az_count=az_count,
+        nat_gateways=_choice(
+            "network.nat_gateways", args.get("nat_gateways", defaults.nat_gateways), NAT_STRATEGIES
+        ),
+        vpc_endpoints=endpoints,
+        with_secrets_endpoints=endpoints and uses_secrets,
+        flow_logs=_bool("network.flow_logs", args.get("flow_logs", defaults.flow_logs)),
+        flow_log_retention_days=log_retention_days,
+    )
+
+
+def _existing_network(args: NetworkArgs) -> NetworkSettings:
+    missing = [key for key in BRING_YOUR_OWN_KEYS if args.get(key) is None]
+    if missing:
+        _fail(
+            f"network.{missing[0]}", None, f"bring-your-own VPC needs all of {BRING_YOUR_OWN_KEYS}"
+        )
+    new_vpc_keys = [key for key in NEW_VPC_KEYS if key in args]
+    if new_vpc_keys:
+        _fail(
+            f"network.{new_vpc_keys[0]}",
+            args[new_vpc_keys[0]],
+            "it only applies to a new VPC, not with network.vpc_id",
+        )
+    for key in ("public_subnet_ids", "private_subnet_ids"):
+        ids = args[key]
+        if not isinstance(ids, (list, tuple)) or len(ids) < 2:
+            _fail(f"network.{key}", ids, "expected at least 2 subnet ids in distinct AZs")
+    return NetworkSettings(
+        vpc_id=args["vpc_id"],
+        public_subnet_ids=tuple(args["public_subnet_ids"]),
+        private_subnet_ids=tuple(args["private_subnet_ids"]),
+    )
+
+
+def _vpc_cidr(cidr_block: Any, az_count: int) -> str:
     network = _cidr("network.cidr_block", cidr_block)
     if network.version != 4:
         _fail("network.cidr_block", cidr_block, "expected an IPv4 CIDR")
@@ -172,19 +191,7 @@ def _network(
             f"{2 * az_count} subnets need a /{LARGEST_VPC_PREFIX} to /{SMALLEST_VPC_PREFIX} block "
             f"(each subnet gets 1/8 of it, at least a /27)",
         )
-    nat = _choice(
-        "network.nat_gateways", args.get("nat_gateways", defaults.nat_gateways), NAT_STRATEGIES
-    )
-    endpoints = _bool("network.vpc_endpoints", args.get("vpc_endpoints", False))
-    return NetworkSettings(
-        cidr_block=str(network),
-        az_count=az_count,
-        nat_gateways=nat,
-        vpc_endpoints=endpoints,
-        with_secrets_endpoints=endpoints and uses_secrets,
-        flow_logs=_bool("network.flow_logs", args.get("flow_logs", defaults.flow_logs)),
-        flow_log_retention_days=log_retention_days,
-    )
+    return str(network)
 
 
 def _load_balancer(
@@ -194,9 +201,33 @@ def _load_balancer(
     container_port: int,
     network: NetworkSettings,
 ) -> LoadBalancerSettings:
-    defaults = PROFILES[profile]
-    internal = _bool("load_balancer.internal", args.get("internal", False))
-    certificate_arn = args.get("certificate_arn")
+    internal = _bool("load_balancer.internal", args.get("internal", LoadBalancerSettings.internal))
+    bucket = args.get("access_logs_bucket", LoadBalancerSettings.access_logs_bucket)
+    if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
+        _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
+    idle_timeout = args.get("idle_timeout", LoadBalancerSettings.idle_timeout)
+    deletion_protection = args.get("deletion_protection", PROFILES[profile].deletion_protection)
+    return LoadBalancerSettings(
+        container_port=container_port,
+        health_check_path=_health_check_path(app),
+        internal=internal,
+        certificate_arn=_certificate_arn(args, profile, internal),
+        ssl_policy=_choice(
+            "load_balancer.ssl_policy",
+            args.get("ssl_policy", LoadBalancerSettings.ssl_policy),
+            COMPLIANT_SSL_POLICIES,
+        ),
+        allowed_cidrs=_allowed_cidrs(args, internal, network),
+        idle_timeout=_int("load_balancer.idle_timeout", idle_timeout, 1, 4000),
+        deletion_protection=_bool("load_balancer.deletion_protection", deletion_protection),
+        access_logs_bucket=bucket,
+    )
+
+
+def _certificate_arn(
+    args: LoadBalancerArgs, profile: str, internal: bool
+) -> Optional[pulumi.Input[str]]:
+    certificate_arn = args.get("certificate_arn", LoadBalancerSettings.certificate_arn)
     if certificate_arn is not None and _is_known(certificate_arn):
         if not re.match(r"^arn:aws[a-z-]*:(acm|iam):", str(certificate_arn)):
             _fail(
@@ -204,15 +235,19 @@ def _load_balancer(
                 certificate_arn,
                 "expected an ACM (or IAM server) certificate ARN",
             )
-    if defaults.https_required and not internal and certificate_arn is None:
+    if PROFILES[profile].https_required and not internal and certificate_arn is None:
         _fail(
             "load_balancer.certificate_arn",
             None,
             f"profile {profile!r} requires HTTPS for an internet-facing load balancer: "
             "set load_balancer.certificate_arn or load_balancer.internal: true",
         )
-    ssl_policy = args.get("ssl_policy", LoadBalancerSettings.ssl_policy)
-    _choice("load_balancer.ssl_policy", ssl_policy, COMPLIANT_SSL_POLICIES)
+    return certificate_arn
+
+
+def _allowed_cidrs(
+    args: LoadBalancerArgs, internal: bool, network: NetworkSettings
+) -> tuple[str, ...]:
     # An internal ALB in a VPC we create only needs to admit that VPC.
     default_cidrs = (
         [network.cidr_block]
@@ -222,34 +257,100 @@ def _load_balancer(
     allowed = args.get("allowed_cidrs", default_cidrs)
     if not isinstance(allowed, (list, tuple)) or not allowed:
         _fail("load_balancer.allowed_cidrs", allowed, "expected a non-empty list of CIDR blocks")
-    cidrs = tuple(str(_cidr("load_balancer.allowed_cidrs", cidr)) for cidr in allowed)
-    health_check_path = app.get("health_check_path", "/")
-    if not isinstance(health_check_path, str) or not health_check_path.startswith("/"):
-        _fail("health_check_path", health_check_path, "expected a path starting with '/'")
-    if len(health_check_path) > 1024:
-        _fail("health_check_path", health_check_path, "expected at most 1024 characters")
-    bucket = args.get("access_logs_bucket")
-    if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
-        _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
-    return LoadBalancerSettings(
-        container_port=container_port,
-        health_check_path=health_check_path,
-        internal=internal,
-        certificate_arn=certificate_arn,
-        ssl_policy=ssl_policy,
-        allowed_cidrs=cidrs,
-        idle_timeout=_int("load_balancer.idle_timeout", args.get("idle_timeout", 60), 1, 4000),
-        deletion_protection=_bool(
-            "load_balancer.deletion_protection",
-            args.get("deletion_protection", defaults.deletion_protection),
-        ),
-        access_logs_bucket=bucket,
+    return tuple(str(_cidr("load_balancer.allowed_cidrs", cidr)) for cidr in allowed)
+
+
+def _health_check_path(args: FargateAppArgs) -> str:
+    path = args.get("health_check_path", LoadBalancerSettings.health_check_path)
+    if not isinstance(path, str) or not path.startswith("/"):
+        _fail("health_check_path", path, "expected a path starting with '/'")
+    if len(path) > 1024:
+        _fail("health_check_path", path, "expected at most 1024 characters")
+    return path
+
+
+def _service(args: FargateAppArgs, profile: str) -> ServiceSettings:
+    defaults = PROFILES[profile]
+    container_port = args.get("container_port", ServiceSettings.container_port)
+    cpu, memory = _task_size(args)
+    architecture, spot = _capacity(args, defaults.spot)
+    desired, autoscaling = _counts(args, defaults.desired_count)
+    environment, secrets = _environment(args)
+    readonly = args.get("readonly_root_filesystem", ServiceSettings.readonly_root_filesystem)
+    public_ip = args.get("assign_public_ip", ServiceSettings.assign_public_ip)
+    return ServiceSettings(
+        container_port=_int("container_port", container_port, 1, 65535),
+        cpu=cpu,
+        memory=memory,
+        cpu_architecture=architecture,
+        desired_count=desired,
+        image=_image(args),
+        environment=environment,
+        secrets=secrets,
+        health_check_command=_health_check_command(args),
+        readonly_root_filesystem=_bool("readonly_root_filesystem", readonly),
+        log_retention_days=_log_retention(args, defaults.log_retention_days),
+        assign_public_ip=_bool("assign_public_ip", public_ip),
+        spot=spot,
+        autoscaling=autoscaling,
     )
+
+
+def _task_size(args: FargateAppArgs) -> tuple[int, int]:
+    cpu = args.get("cpu", ServiceSettings.cpu)
+    if cpu not in FARGATE_MEMORY_BY_CPU or isinstance(cpu, bool):
+        _fail("cpu", cpu, f"expected one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")
+    memory = args.get("memory", ServiceSettings.memory)
+    if memory not in FARGATE_MEMORY_BY_CPU[cpu] or isinstance(memory, bool):
+        allowed = FARGATE_MEMORY_BY_CPU[cpu]
+        _fail(
+            "memory",
+            memory,
+            f"with cpu {cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in steps of "
+            f"{allowed[1] - allowed[0]} ({', '.join(map(str, allowed))})"
+            if len(allowed) > 3
+            else f"with cpu {cpu} Fargate allows {', '.join(map(str, allowed))} MiB",
+        )
+    return cpu, memory
+
+
+def _capacity(args: FargateAppArgs, profile_spot: bool) -> tuple[str, bool]:
+    """CPU architecture and whether to run on FARGATE_SPOT (which has no ARM64)."""
+    architecture = _choice(
+        "cpu_architecture",
+        args.get("cpu_architecture", ServiceSettings.cpu_architecture),
+        CPU_ARCHITECTURES,
+    )
+    if "spot" not in args:
+        return architecture, profile_spot and architecture == "X86_64"
+    spot = _bool("spot", args["spot"])
+    if spot and architecture == "ARM64":
+        _fail("spot", True, "FARGATE_SPOT does not run ARM64 tasks; use X86_64 or spot: false")
+    return architecture, spot
+
+
+def _counts(
+    args: FargateAppArgs, profile_desired: int
+) -> tuple[int, Optional[AutoscalingSettings]]:
+    """The desired count and the autoscaling range; an unset count starts within the range."""
+    desired_given = "desired_count" in args
+    desired = _int("desired_count", args.get("desired_count", profile_desired), 0, 5000)
+    if args.get("autoscaling") is None:
+        return desired, None
+    autoscaling = _autoscaling(args["autoscaling"], desired, desired_given)
+    if not desired_given:
+        desired = min(max(desired, autoscaling.min_count), autoscaling.max_count)
+    return desired, autoscaling
 
 
 def _autoscaling(args: AutoscalingArgs, desired: int, desired_given: bool) -> AutoscalingSettings:
     min_count = _int("autoscaling.min_count", args.get("min_count", desired), 0, 5000)
-    max_count = _int("autoscaling.max_count", args.get("max_count", max(4 * min_count, 1)), 1, 5000)
+    max_count = _int(
+        "autoscaling.max_count",
+        args.get("max_count", max(MAX_COUNT_PER_MIN_COUNT * min_count, 1)),
+        1,
+        5000,
+    )
     if min_count > max_count:
         _fail(
             "autoscaling.min_count",
@@ -264,7 +365,7 @@ def _autoscaling(args: AutoscalingArgs, desired: int, desired_given: bool) -> Au
         )
     targets = {key: args.get(key) for key in ("cpu_target", "memory_target", "requests_per_target")}
     if all(value is None for value in targets.values()):
-        targets["cpu_target"] = 70.0
+        targets["cpu_target"] = AutoscalingSettings.cpu_target
     for key in ("cpu_target", "memory_target"):
         if targets[key] is not None:
             targets[key] = _number(f"autoscaling.{key}", targets[key], 0, 100)
@@ -297,6 +398,69 @@ def _environment(args: FargateAppArgs) -> tuple[dict[str, str], dict[str, pulumi
     return {k: str(v) for k, v in environment.items()}, secrets
 
 
+def _health_check_command(args: FargateAppArgs) -> tuple[str, ...]:
+    command = args.get("health_check_command")
+    if command is not None and (
+        not isinstance(command, (list, tuple))
+        or not command
+        or command[0] not in ("CMD", "CMD-SHELL", "NONE")
+    ):
+        _fail(
+            "health_check_command",
+            command,
+            'expected a list starting with "CMD" or "CMD-SHELL", e.g. '
+            '["CMD-SHELL", "curl -f http://localhost/ || exit 1"]',
+        )
+    return tuple(command or ServiceSettings.health_check_command)
+
+
+def _log_retention(args: FargateAppArgs, profile_retention: int) -> int:
+    retention = args.get("log_retention_days", profile_retention)
+    if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
+        _fail(
+            "log_retention_days",
+            retention,
+            f"expected one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+        )
+    return retention
+
+
+def _image_tag(args: FargateAppArgs) -> str:
+    image_tag = args.get("image_tag", AppSettings.image_tag)
+    if not isinstance(image_tag, str) or not re.match(
+        r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", image_tag
+    ):
+        _fail("image_tag", image_tag, "expected an image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+    return image_tag
+
+
+def _image(args: FargateAppArgs) -> Optional[pulumi.Input[str]]:
+    image = args.get("image", ServiceSettings.image)
+    if image is not None and _is_known(image) and (not isinstance(image, str) or not image.strip()):
+        _fail("image", image, "expected an image reference such as nginx:1.27 or an ECR URL")
+    return image
+
+
+def _check_outbound_path(network: NetworkSettings, assign_public_ip: bool) -> None:
+    """Tasks in a new VPC need NAT, VPC endpoints or public IPs (only without NAT) to start."""
+    if network.bring_your_own:
+        return
+    if assign_public_ip and network.nat_gateways != "none":
+        _fail(
+            "assign_public_ip",
+            True,
+            "public IPs on tasks are only for network.nat_gateways: none (FSBP ECS.2)",
+        )
+    if network.nat_gateways == "none" and not (network.vpc_endpoints or assign_public_ip):
+        _fail(
+            "network.nat_gateways",
+            "none",
+            "without NAT, tasks cannot reach ECR, S3 and CloudWatch Logs: also set "
+            "network.vpc_endpoints: true (private endpoints) or assign_public_ip: true "
+            "(tasks in public subnets)",
+        )
+
+
 def _tags(args: FargateAppArgs) -> dict[str, str]:
     tags = _str_map("tags", args.get("tags", {}))
     for key, value in tags.items():
@@ -314,91 +478,17 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
     """Validate ``args`` (a FargateAppArgs or plain dict) and resolve profile defaults."""
     args = dict(args or {})
     check_keys(args, FargateAppArgs)
-    profile = _choice("profile", args.get("profile", "dev"), tuple(PROFILES))
-    defaults = PROFILES[profile]
-
-    container_port = _int("container_port", args.get("container_port", 80), 1, 65535)
-    cpu = args.get("cpu", 256)
-    if cpu not in FARGATE_MEMORY_BY_CPU or isinstance(cpu, bool):
-        _fail("cpu", cpu, f"expected one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")
-    memory = args.get("memory", 512)
-    if memory not in FARGATE_MEMORY_BY_CPU[cpu] or isinstance(memory, bool):
-        allowed = FARGATE_MEMORY_BY_CPU[cpu]
-        _fail(
-            "memory",
-            memory,
-            f"with cpu {cpu} Fargate allows {allowed[0]} to {allowed[-1]} MiB in steps of "
-            f"{allowed[1] - allowed[0]} ({', '.join(map(str, allowed))})"
-            if len(allowed) > 3
-            else f"with cpu {cpu} Fargate allows {', '.join(map(str, allowed))} MiB",
-        )
-    architecture = _choice(
-        "cpu_architecture", args.get("cpu_architecture", "X86_64"), CPU_ARCHITECTURES
-    )
-    if "spot" in args:
-        spot = _bool("spot", args["spot"])
-        if spot and architecture == "ARM64":
-            _fail("spot", True, "FARGATE_SPOT does not run ARM64 tasks; use X86_64 or spot: false")
-    else:
-        spot = defaults.spot and architecture == "X86_64"
-
-    desired_given = "desired_count" in args
-    desired = _int("desired_count", args.get("desired_count", defaults.desired_count), 0, 5000)
-    autoscaling = None
-    if args.get("autoscaling") is not None:
-        autoscaling = _autoscaling(args["autoscaling"], desired, desired_given)
-        if not desired_given:
-            desired = min(max(desired, autoscaling.min_count), autoscaling.max_count)
-
-    environment, secrets = _environment(args)
-    health_check_command = args.get("health_check_command")
-    if health_check_command is not None and (
-        not isinstance(health_check_command, (list, tuple))
-        or not health_check_command
-        or health_check_command[0] not in ("CMD", "CMD-SHELL", "NONE")
-    ):
-        _fail(
-            "health_check_command",
-            health_check_command,
-            'expected a list starting with "CMD" or "CMD-SHELL", e.g. '
-            '["CMD-SHELL", "curl -f http://localhost/ || exit 1"]',
-        )
-    retention = args.get("log_retention_days", defaults.log_retention_days)
-    if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
-        _fail(
-            "log_retention_days",
-            retention,
-            f"expected one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-        )
-    image_tag = args.get("image_tag", "latest")
-    if not isinstance(image_tag, str) or not re.match(
-        r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", image_tag
-    ):
-        _fail("image_tag", image_tag, "expected an image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-    image = args.get("image")
-    if image is not None and _is_known(image) and (not isinstance(image, str) or not image.strip()):
-        _fail("image", image, "expected an image reference such as nginx:1.27 or an ECR URL")
-
+    profile = _choice("profile", args.get("profile", AppSettings.profile), tuple(PROFILES))
+    service = _service(args, profile)
+    image_tag = _image_tag(args)
     network = _network(
-        args.get("network") or {}, profile, uses_secrets=bool(secrets), log_retention_days=retention
+        args.get("network") or {},
+        profile,
+        uses_secrets=bool(service.secrets),
+        log_retention_days=service.log_retention_days,
     )
-    assign_public_ip = _bool("assign_public_ip", args.get("assign_public_ip", False))
-    if assign_public_ip and network.bring_your_own is False and network.nat_gateways != "none":
-        _fail(
-            "assign_public_ip",
-            True,
-            "public IPs on tasks are only for network.nat_gateways: none (FSBP ECS.2)",
-        )
-    if network.nat_gateways == "none" and not network.bring_your_own:
-        if not (network.vpc_endpoints or assign_public_ip):
-            _fail(
-                "network.nat_gateways",
-                "none",
-                "without NAT, tasks cannot reach ECR, S3 and CloudWatch Logs: also set "
-                "network.vpc_endpoints: true (private endpoints) or assign_public_ip: true "
-                "(tasks in public subnets)",
-            )
-
+    _check_outbound_path(network, service.assign_public_ip)
+    defaults = PROFILES[profile]
     return AppSettings(
         profile=profile,
         image_tag=image_tag,
@@ -407,25 +497,8 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
             images_kept=defaults.images_kept, force_delete=defaults.force_delete_repository
         ),
         load_balancer=_load_balancer(
-            args.get("load_balancer") or {}, args, profile, container_port, network
+            args.get("load_balancer") or {}, args, profile, service.container_port, network
         ),
-        service=ServiceSettings(
-            container_port=container_port,
-            cpu=cpu,
-            memory=memory,
-            cpu_architecture=architecture,
-            desired_count=desired,
-            image=image,
-            environment=environment,
-            secrets=secrets,
-            health_check_command=tuple(health_check_command or ()),
-            readonly_root_filesystem=_bool(
-                "readonly_root_filesystem", args.get("readonly_root_filesystem", True)
-            ),
-            log_retention_days=retention,
-            assign_public_ip=assign_public_ip,
-            spot=spot,
-            autoscaling=autoscaling,
-        ),
+        service=service,
         tags=_tags(args),
     )

@@ -1,7 +1,7 @@
 """The ``reconcile`` stack output and the managed-by tag (see the package docstring)."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the Pulumi analyzer reads ReconcileTarget's field
+# types (the FargateApp's ``reconcile`` output) and cannot resolve them as strings.
 from typing import TypedDict
 
 #: Tag (key, value) on every taggable resource a FargateApp creates; ``reconciler --discover``

@@ -24,6 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from components.config import camel_case
 from policies.rules import ALL_POLICIES
 from policies.rules.base import Guardrail, GuardrailResourcePolicy, GuardrailStackPolicy
 from policies.rules.props import is_unknown
@@ -165,14 +166,6 @@ def _check_type(value: Any, spec: Mapping[str, Any], source: str, where: str) ->
     wrong_bool = isinstance(value, bool) and expected in ("integer", "number")
     if not isinstance(value, types) or wrong_bool:
         raise PackConfigError(f"{source}: {where}: {value!r} is not allowed; expected {expected}")
-
-
-def camel_case(key: str) -> str:
-    """``assign_public_ip`` -> ``assignPublicIp``; camelCase keys are returned unchanged."""
-    head, *rest = key.split("_")
-    if not rest or not head:
-        return key
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def engine_shape(value: Any, *, data_map: bool = False) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel
 
+from components.fargate_limits import COMPLIANT_SSL_POLICIES
 from policies.rules.base import (
     PROD_CONFIG,
     GuardrailResourcePolicy,
@@ -19,11 +20,9 @@ from policies.rules.props import get, is_unknown, truthy
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 
-DEFAULT_ALLOWED_SSL_POLICIES = [
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-]
-"""Pass FSBP ELB.17 and checkov CKV_AWS_103; the first also passes CKV2_AWS_74."""
+DEFAULT_ALLOWED_SSL_POLICIES = list(COMPLIANT_SSL_POLICIES)
+"""The component's list (one home): pass FSBP ELB.17 and checkov CKV_AWS_103; the first also
+passes CKV2_AWS_74."""
 
 DESYNC_MODES = ("defensive", "strictest")
 

@@ -8,10 +8,11 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
+from contract import MANAGED_BY_TAG
 from policies.rules.base import GuardrailResourcePolicy
 from policies.rules.props import get, is_unknown
 
-DEFAULT_REQUIRED_TAGS = ["app", "stack", "managed-by"]
+DEFAULT_REQUIRED_TAGS = ["app", "stack", MANAGED_BY_TAG[0]]
 
 
 @functools.cache

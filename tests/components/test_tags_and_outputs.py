@@ -90,3 +90,13 @@ def test_reconcile_min_and_max_equal_desired_without_autoscaling(desired):
     assert outputs["url"].startswith("http://")
     reconcile = outputs["reconcile"]
     assert reconcile["desired_count"] == reconcile["min_count"] == reconcile["max_count"] == desired
+
+
+def test_reconcile_output_has_the_contract_shape_and_the_name_is_re_exported():
+    import contract
+    from components import ReconcileTarget
+
+    assert ReconcileTarget is contract.ReconcileTarget
+    reconcile = _exported({})["reconcile"]
+    assert set(reconcile) == set(contract.ReconcileTarget.__annotations__)
+    assert contract.MANAGED_BY_TAG == ("managed-by", REQUIRED["managed-by"])
