@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
+from contract import MANAGED_BY_TAG
 from reconciler import desired
 from reconciler.aws import DEFAULT_MAX_ATTEMPTS, AwsTarget, ClientFactory, access_error
 from reconciler.errors import (
@@ -199,7 +200,7 @@ def _discover(args: argparse.Namespace, clients: ClientFactory) -> list[Declared
     if not found:
         raise ConfigError(
             f"--discover --cluster {args.cluster}: no service tagged "
-            f"{desired.MANAGED_BY_TAG[0]}={desired.MANAGED_BY_TAG[1]} in that cluster"
+            f"{MANAGED_BY_TAG[0]}={MANAGED_BY_TAG[1]} in that cluster"
         )
     return found
 
