@@ -2,7 +2,7 @@
 
 One emulator, one file: ``.localcloud/outputs.json`` for port 4566 (the default, LocalStack's
 edge port) and ``.localcloud/outputs-<port>.json`` for any other port, so emulators on two ports
-never share a file. Next to the file, ``<name>.owner.json`` records the emulator whose state it
+never share a file. Next to the file, ``outputs[-<port>].owner.json`` records the emulator whose state it
 describes (pid, port, endpoint). ``localcloud up`` refuses, before deploying, to write a file
 whose owner is a live emulator on another port, and writes the file (atomically, with its owner
 record) only after every declared service converged: a failed ``up`` leaves the previous file
@@ -65,8 +65,8 @@ class Owner:
 
 
 def owner_path(outputs: Path) -> Path:
-    """Where the owner record of *outputs* lives: ``<outputs>.owner.json`` next to it."""
-    return outputs.with_name(outputs.name + ".owner.json")
+    """Where the owner record of *outputs* lives: ``outputs-4590.owner.json`` next to it."""
+    return outputs.with_suffix(".owner.json")
 
 
 def read_owner(outputs: Path) -> Owner | None:
