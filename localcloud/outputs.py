@@ -2,11 +2,11 @@
 
 One emulator, one file: ``.localcloud/outputs.json`` for port 4566 (the default, LocalStack's
 edge port) and ``.localcloud/outputs-<port>.json`` for any other port, so emulators on two ports
-never share a file. Next to the file, ``outputs[-<port>].owner.json`` records the emulator whose state it
-describes (pid, port, endpoint). ``localcloud up`` refuses, before deploying, to write a file
-whose owner is a live emulator on another port, and writes the file (atomically, with its owner
-record) only after every declared service converged: a failed ``up`` leaves the previous file
-as it was. ``localcloud fault`` finds the file of the emulator it talks to the same way.
+never share a file. Next to the file, ``outputs[-<port>].owner.json`` records the emulator whose
+state it describes (pid, port, endpoint). ``localcloud up`` refuses, before deploying, to write
+a file whose owner is a live emulator on another port, and writes the file (atomically, with its
+owner record) only after every declared service converged: a failed ``up`` leaves the previous
+file as it was. ``localcloud fault`` finds the file of the emulator it talks to the same way.
 """
 
 from __future__ import annotations

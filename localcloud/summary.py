@@ -34,8 +34,14 @@ def declared_services(outputs: dict[str, Any]) -> list[DeclaredService]:
 
 
 def reconciler_command(outputs_path: Path, endpoint_url: str) -> str:
-    """The exact command that checks this emulator's services against *outputs_path*."""
-    return f"python -m reconciler check --outputs {outputs_path} --endpoint-url {endpoint_url}"
+    """The exact shell command that checks this emulator's services against *outputs_path*."""
+    from localcloud.cloud import CREDENTIALS
+
+    return (
+        f"AWS_ACCESS_KEY_ID={CREDENTIALS['aws_access_key_id']} "
+        f"AWS_SECRET_ACCESS_KEY={CREDENTIALS['aws_secret_access_key']} "
+        f"python -m reconciler check --outputs {outputs_path} --endpoint-url {endpoint_url}"
+    )
 
 
 def wait_until_converged(
