@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-## up: deploy the stack into the embedded AWS emulator and wait for its tasks (SERVE=1 keeps serving)
+## up: deploy the stack into the embedded AWS emulator and wait for its tasks
+##     PORT=4599 serves on another port, SERVE=1 keeps serving, ARGS='...' passes more flags
+##     (e.g. ARGS='--config fargate-app:desiredCount=3'; see python -m localcloud up --help)
 up: $(STAMP)
-	$(PY) -m localcloud up $(if $(SERVE),--serve,)
+	$(PY) -m localcloud up $(if $(PORT),--port $(PORT),) $(if $(SERVE),--serve,) $(ARGS)
 
 ## test: lint, then the whole test suite
 test: $(STAMP) lint

@@ -1,14 +1,16 @@
 """``python -m localcloud up|serve|fault``: the local cloud from the command line.
 
-- ``up``: start the emulator, deploy the stack (emulated ``pulumi up``), wait until every task
-  runs, print the resource tree, the outputs and a summary, write the outputs JSON; exit 0.
+- ``up``: start the emulator, deploy the stack (emulated ``pulumi up``), wait with the reconciler
+  until every declared service converged, print the resource tree, the outputs and a summary,
+  then write the outputs JSON (see ``localcloud.outputs``: one file per emulator port); exit 0.
   ``--serve`` keeps the emulator serving until Ctrl-C.
 - ``serve``: only the emulator (with its scheduler), until Ctrl-C.
 - ``fault NAME``: arm a fault in a running emulator (``up --serve`` or ``serve``), or ``list`` /
   ``clear`` them.
 
-Errors are one line on stderr, ``localcloud: error: ...``: exit 2 for bad usage or config,
-1 for a failure at run time (busy port, deploy error, tasks not running in time, emulator crash).
+Errors are one line on stderr, ``localcloud: error: ...``: exit 2 for bad usage or config
+(checked before anything starts), 1 for a failure at run time (busy port, outputs file owned by
+another emulator, deploy error, services not converged in time, unknown service, emulator crash).
 """
 
 from __future__ import annotations
@@ -22,25 +24,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
+from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
+from reconciler import cliargs
 
 DEFAULT_STACK_CONFIG = "stacks/Pulumi.localstack.yaml"
-DEFAULT_OUTPUTS = ".localcloud/outputs.json"
-DEFAULT_PORT = 4566
+DEFAULT_HOST = "127.0.0.1"
+OUTPUTS_HELP = (
+    "the outputs JSON (default: the emulator's own file, .localcloud/outputs.json for port "
+    f"{DEFAULT_PORT}, .localcloud/outputs-PORT.json for any other port)"
+)
+#: Faults that name an ECS service, checked to exist before they are armed.
+SERVICE_FAULTS = ("crash-loop", "capacity-shortage", "out-of-band-scale")
 
 
 class UsageError(ConfigError):
     """Bad flags: exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return int(args.run(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, cliargs.UsageError) as exc:
         print(f"localcloud: error: {exc}", file=sys.stderr)
         return 2
     except LocalCloudError as exc:
@@ -70,17 +72,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = cliargs.OneLineParser(
         prog="localcloud",
         description="A local AWS cloud (moto + a simulated ECS scheduler + faults) for the "
         "FargateApp: deploy into it (up), serve it (serve), break it (fault).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=cliargs.OneLineParser
+    )
 
     up = commands.add_parser("up", help="deploy the stack into the emulator and wait for its tasks")
     _emulator_flags(up)
     up.add_argument("--stack-config", default=DEFAULT_STACK_CONFIG, help="Pulumi.<stack>.yaml")
-    up.add_argument("--outputs", default=DEFAULT_OUTPUTS, help="where to write the outputs JSON")
+    up.add_argument("--outputs", help=f"where to write {OUTPUTS_HELP}")
     up.add_argument(
         "--config",
         action="append",
@@ -89,7 +93,12 @@ def _parser() -> argparse.ArgumentParser:
         help="override a stack config key, value in YAML (repeatable), "
         "e.g. fargate-app:desiredCount=3",
     )
-    up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the tasks")
+    up.add_argument(
+        "--timeout",
+        type=cliargs.positive_seconds,
+        default=60.0,
+        help="seconds to wait for the services to converge",
+    )
     up.add_argument("--serve", action="store_true", help="keep serving until Ctrl-C")
     up.set_defaults(run=_up)
 
@@ -98,72 +107,100 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     fault = commands.add_parser("fault", help="arm a fault in a running emulator")
-    fault.add_argument(
-        "name",
-        help=f"one of {', '.join(FAULT_NAMES)}, or list, clear",
+    fault.add_argument("name", help=f"one of {', '.join(FAULT_NAMES)}, or list, clear")
+    where = fault.add_mutually_exclusive_group()
+    where.add_argument(
+        "--endpoint",
+        type=cliargs.endpoint_url,
+        help="emulator URL (default: $LOCALSTACK_ENDPOINT, $AWS_ENDPOINT_URL or "
+        f"http://{DEFAULT_HOST}:{DEFAULT_PORT})",
     )
-    fault.add_argument("--endpoint", help="emulator URL (default: $LOCALSTACK_ENDPOINT, "
-                       "$AWS_ENDPOINT_URL or http://127.0.0.1:4566)")  # fmt: skip
-    fault.add_argument("--outputs", default=DEFAULT_OUTPUTS,
-                       help="outputs JSON giving cluster, service and target group")  # fmt: skip
-    fault.add_argument("--cluster")
-    fault.add_argument("--service")
+    where.add_argument(
+        "--port", type=cliargs.port, help=f"the emulator on http://{DEFAULT_HOST}:PORT"
+    )
+    fault.add_argument(
+        "--outputs", help=f"{OUTPUTS_HELP}, giving cluster, service and target group"
+    )
+    fault.add_argument("--cluster", help="cluster of the service (default: from --outputs)")
+    fault.add_argument("--service", help="service to break (default: from --outputs)")
     fault.add_argument("--reason", help="crash-loop stoppedReason or unhealthy-targets reason")
-    fault.add_argument("--desired-count", type=int, help="out-of-band-scale: the new count")
-    fault.add_argument("--target-group-arn")
-    fault.add_argument("--count", type=int, default=1, help="unhealthy-targets: how many")
-    fault.add_argument("--fraction", type=float, help="throttle: share of calls, 0 to 1")
+    fault.add_argument(
+        "--desired-count", type=cliargs.count, help="out-of-band-scale: the new count"
+    )
+    fault.add_argument("--target-group-arn", help="unhealthy-targets: (default: from --outputs)")
+    fault.add_argument(
+        "--count", type=cliargs.positive, default=1, help="unhealthy-targets: how many"
+    )
+    fault.add_argument("--fraction", type=cliargs.fraction, help="throttle: share of calls")
     fault.add_argument("--services", default="ecs,elbv2", help="throttle: comma-separated")
     fault.set_defaults(run=_fault)
     return parser
 
 
 def _emulator_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default 4566")
-    parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--port", type=cliargs.port, default=DEFAULT_PORT, help="port to serve on")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to serve on")
+    parser.add_argument("--region", default="us-east-1", help="region of the emulator's clients")
     parser.add_argument(
-        "--task-start-delay", type=float, default=1.0, help="seconds a task stays PENDING"
+        "--task-start-delay",
+        type=cliargs.seconds,
+        default=1.0,
+        help="seconds a task stays PENDING",
     )
-    parser.add_argument("--tick-interval", type=float, default=0.5, help="scheduler period")
+    parser.add_argument(
+        "--tick-interval",
+        type=cliargs.positive_seconds,
+        default=0.5,
+        help="seconds between scheduler steps",
+    )
 
 
 # -- up --------------------------------------------------------------------------------------------
 
 
 def _up(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from localcloud.deploy import deploy, write_outputs
-    from localcloud.deploy.report import outputs_table, resource_tree
-    from localcloud.summary import print_summary, wait_for_tasks
-
     stack_config = Path(args.stack_config)
     if not stack_config.is_file():
         raise UsageError(f"--stack-config {stack_config}: no such file")
     overrides = _config_overrides(args.config)
-    console = Console(highlight=False)
+    # First, before moto and Pulumi are imported (a second or two): progress from the start.
+    print(f"starting the local cloud on {args.host}:{args.port} ...", flush=True)
     started = time.monotonic()
+
+    from localcloud.deploy import deploy
+    from localcloud.deploy.report import outputs_table, report_console, resource_tree
+    from localcloud.outputs import Owner, ensure_writable, write_outputs
+    from localcloud.summary import declared_services, print_summary, wait_until_converged
+
+    planned = _planned_outputs(args.outputs, args.port)
+    if planned is not None:
+        ensure_writable(planned, args.port)
+    console = report_console()
     with _started_cloud(args) as cloud:
+        path = planned or default_outputs_path(cloud.port)
+        ensure_writable(path, cloud.port)
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
-        result = deploy(
-            cloud,
-            stack_config,
-            config=overrides,
-            show_progress=True,
-            console=console,
-        )
+        result = deploy(cloud, stack_config, config=overrides, show_progress=True, console=console)
         console.print(resource_tree(result.stack, result.resources, result.ids))
         console.print(outputs_table(result.outputs))
-        path = write_outputs(result.outputs, args.outputs)
+        declared = declared_services(result.outputs)
+        console.print(f"waiting for {len(declared)} service(s) to converge (reconciler wait)")
+        sweep = wait_until_converged(cloud, declared, timeout=args.timeout)
+        write_outputs(result.outputs, path, Owner(os.getpid(), cloud.port, cloud.endpoint_url))
         console.print(f"outputs written to {path} (the shape of `pulumi stack output --json`)")
-        services = wait_for_tasks(cloud, result.outputs, timeout=args.timeout)
-        print_summary(console, cloud, result, services, path, time.monotonic() - started)
+        print_summary(console, cloud, result, sweep, path, time.monotonic() - started)
         if args.serve:
             _print_how_to_reach(console, cloud, path)
             _serve_until_interrupted(cloud, console)
     return 0
+
+
+def _planned_outputs(outputs: str | None, port: int) -> Path | None:
+    """The outputs file ``up`` will write, when it is known before the emulator starts."""
+    if outputs:
+        return Path(outputs)
+    return default_outputs_path(port) if port else None  # port 0: known once bound
 
 
 def _config_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -187,15 +224,18 @@ def _config_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def _print_how_to_reach(console: Any, cloud: Any, outputs: Path | None) -> None:
     endpoint = cloud.endpoint_url
+    fault_target = "" if cloud.port == DEFAULT_PORT else f" --endpoint {endpoint}"
     lines = [
         f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=test "
         f"AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={cloud.region}",
         "  aws ecs list-clusters            # any AWS CLI or boto3 call",
     ]
     if outputs is not None:
+        from localcloud.summary import reconciler_command
+
         lines += [
-            f"  python -m reconciler check --outputs {outputs} --endpoint-url {endpoint}",
-            "  python -m localcloud fault crash-loop   # or capacity-shortage, throttle, ...",
+            f"  {reconciler_command(outputs, endpoint)}",
+            f"  python -m localcloud fault crash-loop{fault_target}   # or capacity-shortage, ...",
         ]
     else:
         lines.append(f"  python -m localcloud fault list --endpoint {endpoint}")
@@ -208,9 +248,9 @@ def _print_how_to_reach(console: Any, cloud: Any, outputs: Path | None) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from localcloud.deploy.report import report_console
 
-    console = Console(highlight=False)
+    console = report_console()
     with _started_cloud(args) as cloud:
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         _print_how_to_reach(console, cloud, None)
@@ -221,10 +261,6 @@ def _serve(args: argparse.Namespace) -> int:
 @contextmanager
 def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
     """A LocalCloud started from the CLI flags, stopped on the way out whatever happens."""
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port} is out of range; use 0 to 65535")
-    if args.task_start_delay < 0 or args.tick_interval <= 0:
-        raise UsageError("--task-start-delay must be >= 0 and --tick-interval > 0")
     from localcloud.cloud import LocalCloud
 
     cloud = LocalCloud(
@@ -269,11 +305,15 @@ def _fault(args: argparse.Namespace) -> int:
         raise UsageError(
             f"fault '{name}' is unknown; use one of {', '.join(FAULT_NAMES)}, list, clear"
         )
-    fault_args = _fault_args(name, args) if name in FAULT_NAMES else {}
     configured = configured_endpoint()
-    endpoint = args.endpoint or (
-        configured[1] if configured else f"http://127.0.0.1:{DEFAULT_PORT}"
-    )
+    if args.endpoint:
+        endpoint = args.endpoint
+    elif args.port is not None:
+        endpoint = f"http://{DEFAULT_HOST}:{args.port}"
+    else:
+        endpoint = configured[1] if configured else f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    outputs = Path(args.outputs) if args.outputs else default_outputs_path(port_of(endpoint))
+    fault_args = _fault_args(name, args, outputs) if name in FAULT_NAMES else {}
     cloud = RemoteCloud(endpoint)
     if cloud.faults is None:
         raise LocalCloudError(f"{endpoint} is not a local cloud emulator (no fault injection)")
@@ -281,22 +321,24 @@ def _fault(args: argparse.Namespace) -> int:
         cloud.faults.clear()
         print("all faults cleared")
         return 0
+    if name in SERVICE_FAULTS:
+        _require_service(cloud, fault_args["cluster"], fault_args["service"])
     armed = cloud.faults.active() if name == "list" else cloud.faults.apply(name, fault_args)
     print(json.dumps(armed, indent=2))
     return 0
 
 
-def _fault_args(name: str, args: argparse.Namespace) -> dict[str, Any]:
+def _fault_args(name: str, args: argparse.Namespace, outputs: Path) -> dict[str, Any]:
     if name == "throttle":
         if args.fraction is None:
             raise UsageError("throttle needs --fraction (0 to 1)")
         services = [s.strip() for s in args.services.split(",") if s.strip()]
         return {"fraction": args.fraction, "services": services}
-    reconcile = _reconcile_entry(args.outputs)
+    reconcile = _reconcile_entry(outputs)
     if name == "unhealthy-targets":
         arn = args.target_group_arn or reconcile.get("target_group_arn")
         if not arn:
-            raise UsageError(f"unhealthy-targets needs --target-group-arn (or {args.outputs})")
+            raise UsageError(f"unhealthy-targets needs --target-group-arn (or {outputs})")
         reason = args.reason or "Target.ResponseCodeMismatch"
         if reason not in UNHEALTHY_REASONS:
             raise UsageError(
@@ -306,7 +348,7 @@ def _fault_args(name: str, args: argparse.Namespace) -> dict[str, Any]:
     cluster = args.cluster or reconcile.get("cluster")
     service = args.service or reconcile.get("service")
     if not cluster or not service:
-        raise UsageError(f"{name} needs --cluster and --service (or a deploy's {args.outputs})")
+        raise UsageError(f"{name} needs --cluster and --service (or a deploy's {outputs})")
     fault_args: dict[str, Any] = {"cluster": cluster, "service": service}
     if name == "crash-loop" and args.reason:
         fault_args["reason"] = args.reason
@@ -317,12 +359,29 @@ def _fault_args(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return fault_args
 
 
-def _reconcile_entry(path: str) -> dict[str, Any]:
-    """The ``reconcile`` entry of a deploy's outputs file ({} when there is none)."""
-    if not os.path.isfile(path):
+def _reconcile_entry(path: Path) -> dict[str, Any]:
+    """The first ``reconcile`` entry of a deploy's outputs file ({} when there is no file)."""
+    from contract import ContractError, parse_reconcile
+
+    if not path.is_file():
         return {}
     try:
-        entry = json.loads(Path(path).read_text()).get("reconcile") or {}
-    except (ValueError, AttributeError):
-        raise UsageError(f"--outputs {path}: not an outputs JSON object") from None
-    return entry[0] if isinstance(entry, list) and entry else entry
+        document = json.loads(path.read_text())
+    except ValueError:
+        raise UsageError(f"--outputs {path}: not valid JSON") from None
+    try:
+        return dict(parse_reconcile(document, source=f"--outputs {path}")[0])
+    except ContractError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _require_service(cloud: Any, cluster: str, service: str) -> None:
+    """Raise ``LocalCloudError`` unless *cluster* has an ACTIVE *service* (DescribeServices)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        found = cloud.client("ecs").describe_services(cluster=cluster, services=[service])
+    except ClientError:  # ClusterNotFoundException
+        found = {"services": []}
+    if not any(s.get("status") == "ACTIVE" for s in found.get("services", [])):
+        raise LocalCloudError(f"service '{service}' not found in cluster '{cluster}'")

@@ -1,9 +1,13 @@
-"""After a deploy: wait until every declared service runs its tasks, then a one-screen summary."""
+"""After a deploy: wait with the reconciler until every declared service converged, then a summary.
+
+The verdicts are the reconciler's own (``reconciler.wait.wait_for_convergence`` against the
+emulator's endpoint): ``localcloud up`` succeeds exactly when ``reconciler wait`` would, and fails
+fast with the reconciler's reason on a failed rollout or a crash loop.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,104 +15,73 @@ from rich.console import Console
 from rich.table import Table
 
 from localcloud.errors import LocalCloudError
+from reconciler.aws import AwsTarget, ClientFactory
+from reconciler.desired import from_outputs
+from reconciler.errors import ReconcilerError
+from reconciler.model import DeclaredService, ServiceVerdict, SweepResult
+from reconciler.wait import PollPolicy, WaitState, wait_for_convergence
 
-POLL_SECONDS = 0.2
-
-
-@dataclass
-class ServiceState:
-    """What DescribeServices and DescribeTargetHealth say about one declared service."""
-
-    cluster: str
-    service: str
-    desired: int
-    running: int
-    pending: int
-    rollout: str
-    healthy_targets: int
-    targets: int
-
-    @property
-    def converged(self) -> bool:
-        """All desired tasks run, none pending, the rollout completed."""
-        return self.running == self.desired and self.pending == 0 and self.rollout == "COMPLETED"
+#: Polls a few times a second: an emulator answers at once and tasks start within seconds.
+LOCAL_POLLING = PollPolicy(initial=0.2, factor=1.3, maximum=1.0, jitter=0.1)
 
 
-def declared_services(outputs: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``reconcile`` entries of the stack outputs (a dict or a list of dicts)."""
-    entry = outputs.get("reconcile")
-    if not entry:
-        raise LocalCloudError("the stack exports no 'reconcile' output; nothing to wait for")
-    return entry if isinstance(entry, list) else [entry]
+def declared_services(outputs: dict[str, Any]) -> list[DeclaredService]:
+    """The services the stack's ``reconcile`` output declares (parsed by ``contract``)."""
+    try:
+        return from_outputs(outputs, source="the stack's outputs")
+    except ReconcilerError as exc:
+        raise LocalCloudError(str(exc)) from None
 
 
-def observe(cloud: Any, declared: dict[str, Any]) -> tuple[ServiceState, list[str]]:
-    """The service's state now, and the stoppedReasons of its latest stopped tasks."""
-    ecs = cloud.client("ecs")
-    found = ecs.describe_services(cluster=declared["cluster"], services=[declared["service"]])
-    if not found["services"]:
-        raise LocalCloudError(
-            f"service {declared['service']} not found in cluster {declared['cluster']}"
-        )
-    service = found["services"][0]
-    primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
-    health = cloud.client("elbv2").describe_target_health(
-        TargetGroupArn=declared["target_group_arn"]
-    )["TargetHealthDescriptions"]
-    state = ServiceState(
-        cluster=declared["cluster"],
-        service=declared["service"],
-        desired=service["desiredCount"],
-        running=service["runningCount"],
-        pending=service["pendingCount"],
-        rollout=primary.get("rolloutState", "COMPLETED"),
-        healthy_targets=sum(1 for h in health if h["TargetHealth"]["State"] == "healthy"),
-        targets=len(health),
+def reconciler_command(outputs_path: Path, endpoint_url: str) -> str:
+    """The exact shell command that checks this emulator's services against *outputs_path*."""
+    from localcloud.cloud import CREDENTIALS
+
+    return (
+        f"AWS_ACCESS_KEY_ID={CREDENTIALS['aws_access_key_id']} "
+        f"AWS_SECRET_ACCESS_KEY={CREDENTIALS['aws_secret_access_key']} "
+        f"python -m reconciler check --outputs {outputs_path} --endpoint-url {endpoint_url}"
     )
-    reasons: list[str] = []
-    if state.rollout == "FAILED" or not state.converged:
-        stopped = ecs.list_tasks(
-            cluster=state.cluster, serviceName=state.service, desiredStatus="STOPPED"
-        )["taskArns"][-5:]
-        if stopped:
-            described = ecs.describe_tasks(cluster=state.cluster, tasks=stopped)["tasks"]
-            reasons = sorted({t.get("stoppedReason", "") for t in described} - {""})
-    return state, reasons
 
 
-def wait_for_tasks(cloud: Any, outputs: dict[str, Any], timeout: float) -> list[ServiceState]:
-    """Poll until every declared service converged; raise on a FAILED rollout or the timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        observed = [observe(cloud, declared) for declared in declared_services(outputs)]
-        states = [state for state, _ in observed]
-        if all(state.converged for state in states):
-            return states
-        for state, reasons in observed:
-            if state.rollout == "FAILED":
-                raise LocalCloudError(
-                    f"{state.cluster}/{state.service}: rollout FAILED (circuit breaker); "
-                    f"stopped tasks: {'; '.join(reasons) or 'no reason given'}"
-                )
-        if time.monotonic() >= deadline:
-            waiting = ", ".join(
-                f"{s.cluster}/{s.service} {s.running}/{s.desired} running, {s.pending} pending"
-                for s in states
-                if not s.converged
-            )
-            raise LocalCloudError(f"tasks not running after {timeout:g} s: {waiting}")
-        time.sleep(POLL_SECONDS)
+def wait_until_converged(
+    cloud: Any, declared: Sequence[DeclaredService], timeout: float
+) -> SweepResult:
+    """Poll *cloud* with the reconciler until every service converged; the last sweep.
+
+    Raises ``LocalCloudError`` with the reconciler's reasons when a service fails (a FAILED
+    rollout, a crash loop, a missing service) or *timeout* seconds pass.
+    """
+    from localcloud.cloud import CREDENTIALS
+
+    target = AwsTarget(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, credentials=CREDENTIALS
+    )
+    try:
+        outcome = wait_for_convergence(
+            declared, ClientFactory(target), timeout=timeout, policy=LOCAL_POLLING
+        )
+    except ReconcilerError as exc:
+        raise LocalCloudError(str(exc)) from None
+    result = outcome.result
+    assert result is not None  # wait_for_convergence raises when no poll ever succeeded
+    if outcome.state is WaitState.CONVERGED:
+        return result
+    pending = "; ".join(_verdict_line(v) for v in result.verdicts if not v.converged)
+    if outcome.state is WaitState.FAILED:
+        raise LocalCloudError(pending)
+    raise LocalCloudError(f"not converged after {timeout:g} s: {pending}")
 
 
 def print_summary(
     console: Console,
     cloud: Any,
     result: Any,
-    states: list[ServiceState],
+    sweep: SweepResult,
     outputs_path: Path,
     seconds: float,
 ) -> None:
-    """One screen: URL, resources, tasks, targets, verdict."""
+    """One screen: URL, resources, the reconciler's verdict per service, how to check again."""
     custom = [r for r in result.resources if r.custom]
     components = len(result.resources) - len(custom)
     table = Table(title="Summary", show_header=False, title_justify="left", box=None)
@@ -121,15 +94,26 @@ def print_summary(
         f"{len(custom)} AWS resources in {components} components, created in "
         f"{result.seconds:.1f} s",
     )
-    for state in states:
-        table.add_row(
-            "service",
-            f"{state.cluster}/{state.service}: desired {state.desired}, running "
-            f"{state.running}, pending {state.pending}, rollout {state.rollout}",
-        )
-        table.add_row("targets", f"{state.healthy_targets}/{state.targets} healthy")
-    verdict = "converged" if all(s.converged for s in states) else "not converged"
-    table.add_row("verdict", f"[green]{verdict}[/]" if verdict == "converged" else verdict)
+    for verdict in sweep.verdicts:
+        live, targets = verdict.live, verdict.targets
+        primary = live.primary if live else None
+        if live is not None:
+            table.add_row(
+                "service",
+                f"{verdict.declared.name}: desired {live.desired_count}, running "
+                f"{live.running_count}, pending {live.pending_count}, rollout "
+                f"{(primary.rollout_state if primary else None) or '-'}",
+            )
+        table.add_row("status", verdict.status.value)
+        if targets is not None:
+            table.add_row("targets", f"{targets.healthy}/{targets.total} healthy")
+    verdict = "converged" if sweep.converged else "not converged"
+    table.add_row("verdict", f"[green]{verdict}[/]" if sweep.converged else verdict)
     table.add_row("outputs", str(outputs_path))
+    table.add_row("check", reconciler_command(outputs_path, cloud.endpoint_url))
     table.add_row("took", f"{seconds:.1f} s")
     console.print(table)
+
+
+def _verdict_line(verdict: ServiceVerdict) -> str:
+    return f"{verdict.declared.name} {verdict.status.value}: {'; '.join(verdict.reasons)}"

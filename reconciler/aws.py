@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,9 @@ class AwsTarget:
     #: `host:port` of LocalStack's edge, overriding LOCALSTACK_HOST.
     localstack_host: str | None = None
     region: str | None = None
+    #: Fixed credentials (``aws_access_key_id``, ``aws_secret_access_key``) for an endpoint that
+    #: needs no real ones, such as an emulator; None uses the usual chain (env, profile, role).
+    credentials: Mapping[str, str] | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -163,7 +167,7 @@ class ClientFactory:
 
     def _boto_session(self) -> Any:
         if self._session is None:
-            self._session = boto3.session.Session()
+            self._session = boto3.session.Session(**(self.target.credentials or {}))
         return self._session
 
     def _create(self, service: str, region: str) -> Any:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 
-from reconciler import desired
+from contract import MANAGED_BY_TAG
+from reconciler import cliargs, desired
 from reconciler.aws import DEFAULT_MAX_ATTEMPTS, AwsTarget, ClientFactory, access_error
 from reconciler.errors import (
     EXIT_CONVERGED,
@@ -34,12 +34,14 @@ PROG = "reconciler"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     out = Console(highlight=False, soft_wrap=False, width=200 if not sys.stdout.isatty() else None)
     err = Console(stderr=True, highlight=False)
     try:
+        args = build_parser().parse_args(argv)
         return _COMMANDS[args.command](args, out, err)
+    except cliargs.UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return ConfigError.exit_code
     except ReconcilerError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands share the source, endpoint and output options)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = cliargs.OneLineParser(add_help=False)
     source = common.add_argument_group("desired state (pick one)")
     source.add_argument(
         "--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (uses `reconcile`)"
@@ -62,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--service", metavar="S", help="service name (with --cluster and --desired)"
     )
-    source.add_argument("--desired", metavar="N", type=_count, help="declared desired count")
-    source.add_argument("--min", metavar="N", type=_count, help="autoscaling minimum")
-    source.add_argument("--max", metavar="N", type=_count, help="autoscaling maximum")
+    source.add_argument("--desired", metavar="N", type=cliargs.count, help="declared desired count")
+    source.add_argument("--min", metavar="N", type=cliargs.count, help="autoscaling minimum")
+    source.add_argument("--max", metavar="N", type=cliargs.count, help="autoscaling maximum")
     source.add_argument("--target-group-arn", metavar="ARN", help="target group of --service")
     source.add_argument(
         "--discover",
@@ -73,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where = common.add_argument_group("where")
     where.add_argument(
-        "--endpoint-url", metavar="URL", help="AWS endpoint (an emulator, a VPC endpoint)"
+        "--endpoint-url",
+        metavar="URL",
+        type=cliargs.endpoint_url,
+        help="AWS endpoint (an emulator, a VPC endpoint), e.g. http://127.0.0.1:4566",
     )
     where.add_argument(
         "--localstack",
@@ -89,44 +94,69 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--max-attempts",
         metavar="N",
-        type=_positive,
+        type=cliargs.positive,
         default=DEFAULT_MAX_ATTEMPTS,
-        help=f"attempts per API call, adaptive retry mode (default {DEFAULT_MAX_ATTEMPTS})",
+        help="attempts per API call, adaptive retry mode",
     )
     tuning = common.add_argument_group("output and tuning")
     tuning.add_argument("--json", action="store_true", help="print JSON instead of tables")
     tuning.add_argument(
         "--crash-loop-threshold",
         metavar="N",
-        type=_positive,
+        type=cliargs.positive,
         default=DEFAULT_CRASH_LOOP_THRESHOLD,
-        help=f"failed tasks that make a crash loop (default {DEFAULT_CRASH_LOOP_THRESHOLD})",
+        help="failed tasks that make a crash loop",
     )
     tuning.add_argument(
         "--workers",
         metavar="N",
-        type=_positive,
+        type=cliargs.positive,
         default=DEFAULT_WORKERS,
-        help=f"concurrent API calls per sweep (default {DEFAULT_WORKERS})",
+        help="concurrent API calls per sweep",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = cliargs.OneLineParser(
         prog=PROG,
         description="Check, wait for, watch and heal the task counts of FargateApp services.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{check,wait,watch,heal}")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="{check,wait,watch,heal}",
+        parser_class=cliargs.OneLineParser,
+    )
     sub.add_parser("check", parents=[common], help="one sweep: a table or --json")
     wait = sub.add_parser(
         "wait", parents=[common], help="poll until converged, fail fast on failure"
     )
-    wait.add_argument("--timeout", metavar="S", type=_seconds, default=600.0)
-    wait.add_argument("--poll-max", metavar="S", type=_seconds, default=10.0, help="longest pause")
+    wait.add_argument(
+        "--timeout", metavar="S", type=cliargs.seconds, default=600.0, help="seconds to wait"
+    )
+    wait.add_argument(
+        "--poll-max",
+        metavar="S",
+        type=cliargs.positive_seconds,
+        default=10.0,
+        help="longest pause between polls",
+    )
     watch_p = sub.add_parser("watch", parents=[common], help="sweep forever, log transitions")
-    watch_p.add_argument("--interval", metavar="S", type=_seconds, default=30.0)
+    watch_p.add_argument(
+        "--interval",
+        metavar="S",
+        type=cliargs.positive_seconds,
+        default=30.0,
+        help="seconds between sweeps",
+    )
     watch_p.add_argument("--heal", action="store_true", help="heal drift after each sweep")
-    watch_p.add_argument("--metrics-port", metavar="P", type=_port, help="serve Prometheus metrics")
-    watch_p.add_argument("--metrics-addr", metavar="ADDR", default="0.0.0.0")
-    watch_p.add_argument("--iterations", metavar="N", type=_positive, help="stop after N sweeps")
+    watch_p.add_argument(
+        "--metrics-port", metavar="P", type=cliargs.port, help="serve Prometheus metrics"
+    )
+    watch_p.add_argument(
+        "--metrics-addr", metavar="ADDR", default="0.0.0.0", help="address of the metrics server"
+    )
+    watch_p.add_argument(
+        "--iterations", metavar="N", type=cliargs.positive, help="stop after N sweeps"
+    )
     heal = sub.add_parser("heal", parents=[common], help="UpdateService drifted services")
     heal.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     return parser
@@ -199,7 +229,7 @@ def _discover(args: argparse.Namespace, clients: ClientFactory) -> list[Declared
     if not found:
         raise ConfigError(
             f"--discover --cluster {args.cluster}: no service tagged "
-            f"{desired.MANAGED_BY_TAG[0]}={desired.MANAGED_BY_TAG[1]} in that cluster"
+            f"{MANAGED_BY_TAG[0]}={MANAGED_BY_TAG[1]} in that cluster"
         )
     return found
 
@@ -332,27 +362,6 @@ def _heal(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _print_json(doc: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
-
-
-def _bounded(cast: Callable[[str], float], low: float, high: float, what: str) -> Any:
-    """An argparse type: ``cast(text)`` within [low, high]; argparse names the flag on error."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = cast(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-        return value
-
-    return parse
-
-
-_count = _bounded(int, 0, math.inf, "a non-negative integer")
-_positive = _bounded(int, 1, math.inf, "a positive integer")
-_seconds = _bounded(float, 0, math.inf, "a non-negative number of seconds")
-_port = _bounded(int, 0, 65535, "a port number (0-65535)")
 
 
 _COMMANDS = {"check": _check, "wait": _wait, "watch": _watch, "heal": _heal}

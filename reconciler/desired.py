@@ -14,11 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from contract import (
+    MANAGED_BY_TAG,
+    RECONCILE_OUTPUT,
+    ContractError,
+    ReconcileTarget,
+    parse_reconcile,
+    parse_target,
+)
 from reconciler.errors import ConfigError
 from reconciler.model import DeclaredService
-
-#: Tag every FargateApp resource carries (see the component's tagging contract).
-MANAGED_BY_TAG = ("managed-by", "fargate-app")
 
 
 def from_outputs_file(path: str | Path) -> list[DeclaredService]:
@@ -80,33 +85,15 @@ def from_stack(
 
 
 def from_outputs(document: Any, *, source: str = "outputs") -> list[DeclaredService]:
-    """Declared services from an already parsed stack-outputs document."""
-    if not isinstance(document, Mapping):
-        raise ConfigError(
-            f"{source}: expected a JSON object of stack outputs, got {_kind(document)}"
-        )
-    if "reconcile" not in document:
-        keys = ", ".join(sorted(document)) or "none"
-        raise ConfigError(f"{source}: no `reconcile` output (outputs present: {keys})")
-    entries = document["reconcile"]
-    if isinstance(entries, Mapping):
-        entries = [entries]
-        single = True
-    elif isinstance(entries, list):
-        single = False
-    else:
-        raise ConfigError(
-            f"{source}: `reconcile` is {_kind(entries)}; expected an object or a list of objects"
-        )
-    if not entries:
-        raise ConfigError(f"{source}: `reconcile` is an empty list; declare at least one service")
-    services = []
-    for index, entry in enumerate(entries):
-        where = f"{source}: reconcile" if single else f"{source}: reconcile[{index}]"
-        services.append(_declared_from_entry(entry, where))
+    """Declared services from an already parsed stack-outputs document (see ``contract``)."""
+    try:
+        targets = parse_reconcile(document, source=source)
+    except ContractError as exc:
+        raise ConfigError(str(exc)) from None
+    services = [_declared(target) for target in targets]
+    single = isinstance(document.get(RECONCILE_OUTPUT), Mapping)
     if single and isinstance(document.get("task_definition_arn"), str):
-        services[0] = _with_task_definition(services[0], document["task_definition_arn"])
-    _reject_duplicates(services, source)
+        services[0] = replace(services[0], task_definition_arn=document["task_definition_arn"])
     return services
 
 
@@ -130,7 +117,11 @@ def from_flags(
         "region": region,
         "target_group_arn": target_group_arn,
     }
-    return [_declared_from_entry(entry, "flags", flag_names=True)]
+    try:
+        target = parse_target(entry, where=None, field_label=_flag_name)
+    except ContractError as exc:
+        raise ConfigError(str(exc)) from None
+    return [_declared(target)]
 
 
 def discover(
@@ -174,75 +165,13 @@ def discover(
     return declared
 
 
-def _declared_from_entry(entry: Any, where: str, *, flag_names: bool = False) -> DeclaredService:
-    def short(key: str) -> str:
-        return "--" + key.replace("_count", "").replace("_", "-") if flag_names else key
-
-    def name(key: str) -> str:
-        return short(key) if flag_names else f"{where}.{key}"
-
-    if not isinstance(entry, Mapping):
-        raise ConfigError(f"{where}: expected an object, got {_kind(entry)}")
-    for key in ("cluster", "service"):
-        value = entry.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{name(key)} is {value!r}; expected a non-empty name")
-    if "desired_count" not in entry:
-        raise ConfigError(f"{name('desired_count')} is missing; expected a non-negative integer")
-    desired = _count(entry.get("desired_count"), name("desired_count"))
-    low = (
-        desired if entry.get("min_count") is None else _count(entry["min_count"], name("min_count"))
-    )
-    high = (
-        desired if entry.get("max_count") is None else _count(entry["max_count"], name("max_count"))
-    )
-    if low > high:
-        raise ConfigError(
-            f"{name('min_count')} {low} is greater than {short('max_count')} {high}; "
-            "min must be <= max"
-        )
-    if not low <= desired <= high:
-        raise ConfigError(
-            f"{name('desired_count')} {desired} is outside [{short('min_count')} {low}, "
-            f"{short('max_count')} {high}]; it must lie in that range"
-        )
-    region = entry.get("region")
-    if region is not None and (not isinstance(region, str) or not region.strip()):
-        raise ConfigError(f"{name('region')} is {region!r}; expected an AWS region name")
-    tg = entry.get("target_group_arn")
-    if tg is not None and (not isinstance(tg, str) or not tg.startswith("arn:")):
-        raise ConfigError(f"{name('target_group_arn')} is {tg!r}; expected a target group ARN")
-    return DeclaredService(
-        cluster=entry["cluster"].strip(),
-        service=entry["service"].strip(),
-        desired_count=desired,
-        min_count=low,
-        max_count=high,
-        region=region or None,
-        target_group_arn=tg or None,
-    )
+def _flag_name(key: str) -> str:
+    """The flag that sets a ``reconcile`` key: ``min_count`` is ``--min``."""
+    return "--" + key.replace("_count", "").replace("_", "-")
 
 
-def _count(value: Any, field: str) -> int:
-    # bool is an int subclass; `true` is never a task count.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{field} is {value!r}; expected a non-negative integer")
-    return value
-
-
-def _with_task_definition(service: DeclaredService, arn: str) -> DeclaredService:
-    return replace(service, task_definition_arn=arn)
-
-
-def _reject_duplicates(services: Sequence[DeclaredService], source: str) -> None:
-    seen: set[tuple[str | None, str, str]] = set()
-    for svc in services:
-        key = (svc.region, svc.cluster, svc.service)
-        if key in seen:
-            raise ConfigError(
-                f"{source}: service {svc.name} is declared twice; declare each service once"
-            )
-        seen.add(key)
+def _declared(target: ReconcileTarget) -> DeclaredService:
+    return DeclaredService(**target)
 
 
 def _has_tag(service: Mapping[str, Any], key: str, value: str) -> bool:
@@ -268,9 +197,3 @@ def _scalable_ranges(
                 int(target["MaxCapacity"]),
             )
     return ranges
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )

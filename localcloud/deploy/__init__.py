@@ -21,10 +21,7 @@ from localcloud.deploy.context import DeployContext
 from localcloud.deploy.mocks import HANDLERS, Created, EmulatorMocks
 from localcloud.errors import ConfigError
 
-#: Where ``localcloud up`` writes the stack outputs (``pulumi stack output --json`` shape).
-DEFAULT_OUTPUTS_PATH = Path(".localcloud/outputs.json")
-
-__all__ = ["DEFAULT_OUTPUTS_PATH", "HANDLERS", "DeployResult", "deploy", "write_outputs"]
+__all__ = ["HANDLERS", "DeployResult", "deploy"]
 
 
 @dataclass
@@ -93,11 +90,3 @@ def deploy(
         ids=ids,
         seconds=time.monotonic() - started,
     )
-
-
-def write_outputs(outputs: dict[str, Any], path: str | Path = DEFAULT_OUTPUTS_PATH) -> Path:
-    """Write the outputs as ``pulumi stack output --json`` prints them; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
-    return path

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
-from collections import deque
+from collections import defaultdict, deque
 from typing import Any
 
 from rich.console import Console, Group
@@ -18,6 +19,14 @@ from localcloud.deploy.mocks import Created
 
 #: Lines of recently created resources shown under the spinner.
 RECENT_LINES = 8
+#: Console width when stdout is not a terminal (CI, a log file): wide enough that no ARN or id
+#: is ever wrapped mid-token; tables and trees still take only the width their content needs.
+NON_TERMINAL_WIDTH = 10_000
+
+
+def report_console() -> Console:
+    """The console ``localcloud`` prints to: the terminal's width, or unbounded when piped."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else NON_TERMINAL_WIDTH)
 
 
 class DeployProgress:
@@ -56,17 +65,27 @@ class DeployProgress:
 
 
 def resource_tree(stack: str, resources: list[Any], ids: dict[tuple[str, str], str]) -> Tree:
-    """The registered resources as a tree under the stack, each with its id."""
+    """The registered resources as a tree under the stack, each with its id.
+
+    Resources register from parallel threads, so siblings are sorted (by type, then name):
+    the tree reads the same on every run.
+    """
     tree = Tree(Text(f"pulumi:pulumi:Stack  fargate-app-{stack}", style="bold"))
-    nodes: dict[str, Tree] = {}
+    urns = {resource.urn for resource in resources}
+    children: dict[str | None, list[Any]] = defaultdict(list)
     for resource in resources:
-        label = Text(resource.type_ + "  ", style="dim" if not resource.custom else "")
-        label.append(resource.name, style="bold")
-        resource_id = ids.get((resource.type_, resource.name))
-        if resource_id:
-            label.append(f"  {resource_id}", style="cyan")
-        parent = nodes.get(resource.parent_urn, tree)
-        nodes[resource.urn] = parent.add(label)
+        children[resource.parent_urn if resource.parent_urn in urns else None].append(resource)
+
+    def add(node: Tree, parent_urn: str | None) -> None:
+        for resource in sorted(children[parent_urn], key=lambda r: (r.type_, r.name)):
+            label = Text(resource.type_ + "  ", style="dim" if not resource.custom else "")
+            label.append(resource.name, style="bold")
+            resource_id = ids.get((resource.type_, resource.name))
+            if resource_id:
+                label.append(f"  {resource_id}", style="cyan")
+            add(node.add(label), resource.urn)
+
+    add(tree, None)
     return tree
 
 

@@ -34,17 +34,25 @@ def assert_port_free(port: int) -> None:
         again.listen()
 
 
-def localcloud(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def cli_env() -> dict[str, str]:
+    """The environment of a CLI subprocess: this checkout's code wherever it runs, no endpoint."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
     }
+    return {**env, "PYTHONPATH": str(PROJECT), "COLUMNS": "120"}
+
+
+def localcloud(
+    *args: str, timeout: float = 120, cwd: Path = PROJECT
+) -> subprocess.CompletedProcess:
+    """Run ``python -m localcloud ARGS`` to the end."""
     return subprocess.run(
         [sys.executable, "-m", "localcloud", *args],
-        cwd=PROJECT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**env, "COLUMNS": "120"},
+        env=cli_env(),
     )
 
 
@@ -166,27 +174,27 @@ def test_serve_reports_an_emulator_crash_in_one_line_and_releases_the_port(monke
     assert_port_free(port)
 
 
-def test_fault_command_arms_faults_in_a_running_emulator(local_cloud, faults, capsys, tmp_path):
+def test_fault_command_arms_faults_in_a_running_emulator(
+    local_cloud, faults, make_service, capsys, tmp_path
+):
+    svc = make_service(cluster="web", service="api")
     endpoint = ["--endpoint", local_cloud.endpoint_url]
+    none = ["--outputs", str(tmp_path / "none.json")]
     assert (
-        main(
-            [
-                "fault",
-                "crash-loop",
-                *endpoint,
-                "--cluster",
-                "web",
-                "--service",
-                "api",
-                "--outputs",
-                str(tmp_path / "none.json"),
-            ]
-        )
-        == 0
+        main(["fault", "crash-loop", *endpoint, "--cluster", "web", "--service", "api", *none]) == 0
     )
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
-        json.dumps({"reconcile": {"cluster": "c", "service": "s", "target_group_arn": "arn:tg"}})
+        json.dumps(
+            {
+                "reconcile": {
+                    "cluster": "web",
+                    "service": "api",
+                    "desired_count": 2,
+                    "target_group_arn": svc.target_group_arn,
+                }
+            }
+        )
     )
     assert main(["fault", "capacity-shortage", *endpoint, "--outputs", str(outputs)]) == 0
     assert main(["fault", "throttle", *endpoint, "--fraction", "0.5", "--services", "ecs"]) == 0
@@ -197,7 +205,7 @@ def test_fault_command_arms_faults_in_a_running_emulator(local_cloud, faults, ca
             "service": "api",
             "reason": "Essential container in task exited",
         },
-        {"fault": "capacity-shortage", "cluster": "c", "service": "s"},
+        {"fault": "capacity-shortage", "cluster": "web", "service": "api"},
         {"fault": "throttle", "fraction": 0.5, "services": ["ecs"], "throttled_calls": {}},
     ]
     assert main(["fault", "clear", *endpoint]) == 0
@@ -216,8 +224,23 @@ def test_fault_command_arms_faults_in_a_running_emulator(local_cloud, faults, ca
         (["fault", "throttle"], 2, "throttle needs --fraction (0 to 1)"),
         (
             ["fault", "throttle", "--fraction", "2"],
+            2,
+            "argument --fraction: '2' is not a fraction from 0 to 1",
+        ),
+        (
+            ["fault", "out-of-band-scale", "--desired-count", "-3"],
+            2,
+            "argument --desired-count: '-3' is not a non-negative integer",
+        ),
+        (
+            ["fault", "crash-loop", "--cluster", "nope", "--service", "nope"],
             1,
-            "throttle fraction 2.0 is out of range; use 0 to 1",
+            "service 'nope' not found in cluster 'nope'",
+        ),
+        (
+            ["fault", "unhealthy-targets", "--target-group-arn", "arn:tg", "--count", "0"],
+            2,
+            "argument --count: '0' is not a positive integer",
         ),
         (
             ["fault", "out-of-band-scale", "--cluster", "web", "--service", "api"],
@@ -251,11 +274,33 @@ def test_fault_command_errors_are_one_line(
     extra = ["--endpoint", local_cloud.endpoint_url, "--outputs", str(tmp_path / "x.json")]
     assert main(argv + (extra if argv[0] == "fault" else [])) == code
     assert capsys.readouterr().err == f"localcloud: error: {message}\n"
+    assert faults.active() == []  # nothing armed
 
 
-def test_fault_command_against_nothing_is_a_one_line_error(capsys):
-    port = free_port()
-    assert main(["fault", "list", "--endpoint", f"http://127.0.0.1:{port}"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith(f"localcloud: error: endpoint http://127.0.0.1:{port} is not reachable")
-    assert err.count("\n") == 1
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["up", "--timeout", "-1"], "argument --timeout: '-1' is not a positive number of seconds"),
+        (["up", "--timeout", "0"], "argument --timeout: '0' is not a positive number of seconds"),
+        (["up", "--port", "70000"], "argument --port: '70000' is not a port number (0-65535)"),
+        (
+            ["serve", "--tick-interval", "0"],
+            "argument --tick-interval: '0' is not a positive number of seconds",
+        ),
+        (
+            ["fault", "list", "--endpoint", "127.0.0.1:4590"],
+            "argument --endpoint: '127.0.0.1:4590' is not a URL; use e.g. http://127.0.0.1:4566 "
+            "(scheme, host and port)",
+        ),
+        (
+            ["fault", "list", "--endpoint", "http://127.0.0.1:1", "--port", "2"],
+            "argument --port: not allowed with argument --endpoint",
+        ),
+    ],
+)
+def test_nonsense_flags_are_usage_errors_before_anything_starts(tmp_path, argv, message):
+    """A subprocess: nothing starts (no first line, no outputs file), one line, exit 2."""
+    run = localcloud(*argv, cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"localcloud: error: {message}\n"
+    assert not (tmp_path / ".localcloud").exists()

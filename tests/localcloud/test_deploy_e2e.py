@@ -302,28 +302,36 @@ def test_a_bad_stack_config_is_a_one_line_error(deployed_stack, tmp_path):
     assert str(error.value).startswith("FargateApp cpu: 300 is not allowed")
 
 
-def test_waiting_for_tasks_fails_fast_on_a_failed_rollout(deployed_stack, local_cloud, faults):
+def test_waiting_fails_fast_with_the_reconcilers_reason_on_a_failed_rollout(
+    deployed_stack, local_cloud, faults
+):
     from localcloud.errors import LocalCloudError
-    from localcloud.summary import wait_for_tasks
+    from localcloud.summary import declared_services, wait_until_converged
 
     faults.crash_loop("web-localstack", "web")  # armed before the deploy: the first rollout
     outputs = deployed_stack(LOCALSTACK)
+    started = time.monotonic()
     with pytest.raises(LocalCloudError) as error:
-        wait_for_tasks(local_cloud, outputs, timeout=60)
-    assert str(error.value) == (
-        "web-localstack/web: rollout FAILED (circuit breaker); "
-        "stopped tasks: Essential container in task exited"
-    )
+        wait_until_converged(local_cloud, declared_services(outputs), timeout=60)
+    assert time.monotonic() - started < 30  # failed fast, not at the timeout
+    assert re.fullmatch(
+        r"web-localstack/web failed: crash loop: \d+ tasks failed in the current deployment; "
+        r"\d+ tasks stopped: Essential container in task exited; .*",
+        str(error.value),
+    ), str(error.value)
 
 
-def test_waiting_for_tasks_times_out_with_what_is_missing(deployed_stack, local_cloud, faults):
+def test_waiting_times_out_with_the_reconcilers_verdict(deployed_stack, local_cloud, faults):
     from localcloud.errors import LocalCloudError
-    from localcloud.summary import wait_for_tasks
+    from localcloud.summary import declared_services, wait_until_converged
 
     faults.capacity_shortage("web-localstack", "web")
     outputs = deployed_stack(LOCALSTACK)
     with pytest.raises(LocalCloudError) as error:
-        wait_for_tasks(local_cloud, outputs, timeout=0.5)
+        wait_until_converged(local_cloud, declared_services(outputs), timeout=0.5)
     assert str(error.value) == (
-        "tasks not running after 0.5 s: web-localstack/web 0/2 running, 2 pending"
+        "not converged after 0.5 s: web-localstack/web converging: 0/2 running; 2 pending; "
+        "latest event: (service web) was unable to place a task. Reason: Capacity is "
+        "unavailable at this time. Please try again later or in a different availability zone. "
+        "For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
     )

@@ -1,0 +1,193 @@
+"""``make up`` / ``localcloud up`` as a user meets them: options reach the CLI, progress shows at
+once, piped output keeps tokens whole and the tree in order, and each emulator owns its outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.localcloud.test_cli import PROJECT, assert_port_free, cli_env, free_port, localcloud
+
+STACK = str(PROJECT / "stacks" / "Pulumi.localstack.yaml")
+FAST = ("--task-start-delay", "0.2")
+TREE_LINE = re.compile(r"^[│├└─ ]*(\S+)  (\S+)")
+
+
+def make_up_command(**variables: str) -> list[str]:
+    """The command line ``make up VAR=...`` runs, as ``make -n`` prints it (nothing runs)."""
+    assigned = [f"{name}={value}" for name, value in variables.items()]
+    dry = subprocess.run(
+        ["make", "-n", "-s", "up", *assigned],
+        cwd=PROJECT, capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    (line,) = [line for line in dry.stdout.splitlines() if " -m localcloud up" in line]
+    return shlex.split(line)
+
+
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def tree_lines(stdout: str) -> list[tuple[str, str]]:
+    """(type, name) of each line of the resource tree, in printed order (ids differ per run)."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("pulumi:pulumi:Stack"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Outputs"))
+    return [TREE_LINE.match(line).groups() for line in lines[start + 1 : end]]
+
+
+def test_make_up_passes_port_serve_and_args_to_localcloud_up(tmp_path):
+    assert make_up_command()[-2:] == ["localcloud", "up"]
+    assert make_up_command(SERVE="1")[-3:] == ["localcloud", "up", "--serve"]
+    port = free_port()
+    outputs = tmp_path / "outputs.json"
+    args = f"--config fargate-app:desiredCount=3 --outputs {outputs} {' '.join(FAST)}"
+    command = make_up_command(PORT=str(port), ARGS=args)
+    assert command[1:] == ["-m", "localcloud", "up", "--port", str(port), *shlex.split(args)]
+    run = subprocess.run(
+        command, cwd=PROJECT, capture_output=True, text=True, timeout=180, env=cli_env()
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == f"starting the local cloud on 127.0.0.1:{port} ..."
+    assert f"serving AWS APIs at http://127.0.0.1:{port}" in run.stdout
+    assert json.loads(outputs.read_text())["reconcile"]["desired_count"] == 3
+    assert_port_free(port)
+
+
+def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_path):
+    trees = []
+    for run_number in range(2):
+        port = free_port()
+        outputs = tmp_path / f"outputs-{run_number}.json"
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "up", "--port", str(port), *FAST,
+             "--outputs", str(outputs)],
+            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**cli_env(), "COLUMNS": "80"},
+        )  # fmt: skip
+        first = process.stdout.readline()
+        first_line_s = time.monotonic() - started
+        rest, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+        # The first line comes before the emulator serves and before the deploy starts.
+        assert first == f"starting the local cloud on 127.0.0.1:{port} ...\n"
+        lines = rest.splitlines()
+        serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
+        assert lines[serving + 1].startswith("deploying ")
+        print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
+        written = json.loads(outputs.read_text())
+        tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
+        assert len(tokens) >= 8
+        split = [token for token in tokens if not any(token in line for line in lines)]
+        assert split == []  # each ARN and id whole on one line, though COLUMNS=80
+        trees.append(tree_lines(first + rest))
+    assert len(trees[0]) >= 30
+    assert trees[0] == trees[1]
+    # Siblings sorted by type then name: the Network's subnets, in order.
+    subnets = [name for type_, name in trees[0] if type_ == "aws:ec2/subnet:Subnet"]
+    assert subnets == ["web-private-0", "web-private-1", "web-public-0", "web-public-1"]
+
+
+def read_until(process: subprocess.Popen, text: str, timeout: float = 180) -> list[str]:
+    """Lines of *process*'s stdout up to the first containing *text*."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            pytest.fail(f"stdout ended before {text!r}: {seen[-5:]} {process.stderr.read()}")
+        seen.append(line.rstrip("\n"))
+        if text in line:
+            return seen
+    pytest.fail(f"no {text!r} after {timeout} s")
+
+
+def test_each_emulator_owns_its_outputs_file(tmp_path):
+    serving_port, other_port = free_port(), free_port()
+    serving_outputs = Path(".localcloud") / f"outputs-{serving_port}.json"
+    endpoint = f"http://127.0.0.1:{serving_port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(serving_port),
+         "--stack-config", STACK, *FAST],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+    )  # fmt: skip
+    try:
+        summary = read_until(server, "serving until Ctrl-C")
+        hints = read_until(server, "python -m reconciler check")
+        check_command = (
+            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test python -m reconciler check "
+            f"--outputs {serving_outputs} --endpoint-url {endpoint}"
+        )
+        assert any(line.split() == ["check", *check_command.split()] for line in summary)
+        assert hints[-1].strip() == check_command
+        owned = (tmp_path / serving_outputs).read_bytes()
+        owner = json.loads((tmp_path / serving_outputs.with_suffix(".owner.json")).read_text())
+        assert owner == {"pid": server.pid, "port": serving_port, "endpoint": endpoint}
+
+        # The printed command works as printed (from the same directory, no AWS variables set).
+        words = shlex.split(check_command)
+        variables, rest = words[:2], words[3:]
+        assert words[2] == "python"
+        bare = {k: v for k, v in cli_env().items() if not k.startswith("AWS_")}
+        check = subprocess.run(
+            [sys.executable, *rest], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**bare, **dict(v.split("=", 1) for v in variables)},
+        )  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+
+        # Another `up` may not take the serving emulator's file: refused before deploying.
+        refused = localcloud(
+            "up", "--port", str(other_port), "--stack-config", STACK,
+            "--outputs", str(serving_outputs), cwd=tmp_path,
+        )  # fmt: skip
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            f"localcloud: error: --outputs {serving_outputs} belongs to the emulator serving at "
+            f"{endpoint} (pid {server.pid}); stop it, or leave --outputs out to use "
+            f".localcloud/outputs-{other_port}.json\n"
+        )
+        assert "deploying" not in refused.stdout
+        assert (tmp_path / serving_outputs).read_bytes() == owned
+
+        # `fault --port` finds that emulator's file: cluster and service come from it.
+        armed = localcloud("fault", "crash-loop", "--port", str(serving_port), cwd=tmp_path)
+        assert armed.returncode == 0, armed.stderr
+        listed = localcloud("fault", "list", "--endpoint", endpoint, cwd=tmp_path)
+        assert json.loads(listed.stdout) == [
+            {
+                "fault": "crash-loop",
+                "cluster": "web-localstack",
+                "service": "web",
+                "reason": "Essential container in task exited",
+            }
+        ]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert_port_free(serving_port)
+
+    # Its owner gone, the file may be rewritten, but only by an `up` that converged.
+    failed = localcloud(
+        "up", "--port", str(other_port), "--stack-config", STACK, "--task-start-delay", "5",
+        "--timeout", "0.5", "--outputs", str(serving_outputs), cwd=tmp_path,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("localcloud: error: not converged after 0.5 s: ")
+    assert failed.stderr.count("\n") == 1
+    assert (tmp_path / serving_outputs).read_bytes() == owned
+    assert not (tmp_path / ".localcloud" / f"outputs-{other_port}.json").exists()
+    assert_port_free(other_port)
