@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 up: $(STAMP)
 	$(PY) -m localcloud up $(if $(PORT),--port $(PORT),) $(if $(SERVE),--serve,) $(ARGS)
 
-## test: lint, then the whole test suite
+## test: lint, then the whole test suite, spread over the CPUs (pytest-xdist; JOBS=0 runs it in one process)
+JOBS ?= auto
 test: $(STAMP) lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -26,10 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from clitools import args as cliargs
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
-from reconciler import cliargs
 
 DEFAULT_STACK_CONFIG = "stacks/Pulumi.localstack.yaml"
 DEFAULT_HOST = "127.0.0.1"
@@ -167,15 +167,16 @@ def _up(args: argparse.Namespace) -> int:
     print(f"starting the local cloud on {args.host}:{args.port} ...", flush=True)
     started = time.monotonic()
 
+    from clitools.console import output_console
     from localcloud.deploy import deploy
-    from localcloud.deploy.report import outputs_table, report_console, resource_tree
+    from localcloud.deploy.report import outputs_table, resource_tree
     from localcloud.outputs import Owner, ensure_writable, write_outputs
     from localcloud.summary import declared_services, print_summary, wait_until_converged
 
     planned = _planned_outputs(args.outputs, args.port)
     if planned is not None:
         ensure_writable(planned, args.port)
-    console = report_console()
+    console = output_console()
     with _started_cloud(args) as cloud:
         path = planned or default_outputs_path(cloud.port)
         ensure_writable(path, cloud.port)
@@ -248,9 +249,9 @@ def _print_how_to_reach(console: Any, cloud: Any, outputs: Path | None) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from localcloud.deploy.report import report_console
+    from clitools.console import output_console
 
-    console = report_console()
+    console = output_console()
     with _started_cloud(args) as cloud:
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         _print_how_to_reach(console, cloud, None)

@@ -10,8 +10,6 @@ pack over what it registers, prints each violation and exits 0 when no mandatory
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from pulumi_policy import EnforcementLevel
 from rich.console import Console
 from rich.table import Table
 
+from clitools import args as cliargs
+from clitools.console import output_console
 from policies.mocks import PolicyMocks
 from policies.offline import (
     Captured,
@@ -128,7 +128,7 @@ def _resource_label(finding: Finding) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
+    parser = cliargs.OneLineParser(
         prog="python -m policies.check",
         description="Evaluate the policy pack offline over the resources a stack registers.",
     )
@@ -137,8 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--policy-config",
         help="JSON pack config, as for `pulumi preview --policy-pack-config` (levels, properties)",
     )
-    args = parser.parse_args(argv)
-    console = Console(width=None if sys.stdout.isatty() else _width())
+    try:
+        args = parser.parse_args(argv)
+    except cliargs.UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    console = output_console()
     try:
         pack_config = load_pack_config(args.policy_config) if args.policy_config else None
         result = check_stack(args.stack_config, pack_config)
@@ -148,10 +152,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_CONFIG
     render(result, console)
     return result.exit_code
-
-
-def _width() -> int:
-    return int(os.environ.get("COLUMNS", "160"))
 
 
 def _one_line(error: BaseException) -> str:

@@ -11,8 +11,10 @@ from typing import Any
 
 from rich.console import Console
 
+from clitools import args as cliargs
+from clitools.console import output_console
 from contract import MANAGED_BY_TAG
-from reconciler import cliargs, desired
+from reconciler import desired
 from reconciler.aws import DEFAULT_MAX_ATTEMPTS, AwsTarget, ClientFactory, access_error
 from reconciler.errors import (
     EXIT_CONVERGED,
@@ -34,8 +36,7 @@ PROG = "reconciler"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    out = Console(highlight=False, soft_wrap=False, width=200 if not sys.stdout.isatty() else None)
-    err = Console(stderr=True, highlight=False)
+    out, err = output_console(), output_console(stderr=True)
     try:
         args = build_parser().parse_args(argv)
         return _COMMANDS[args.command](args, out, err)

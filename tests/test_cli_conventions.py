@@ -1,4 +1,4 @@
-"""Both command lines (reconciler, localcloud): every option's `--help` shows its default."""
+"""Every command line (reconciler, localcloud, policies.check): defaults in `--help`, one-line errors."""
 
 from __future__ import annotations
 
@@ -84,3 +84,39 @@ def test_localcloud_help_names_the_defaults_that_were_missing(capsys, argv, text
     with pytest.raises(SystemExit):
         localcloud_cli.main(argv)
     assert text in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        ([], "error: the following arguments are required: --stack-config"),
+        (
+            ["--stack-config", "stacks/Pulumi.dev.yaml", "--levels"],
+            "error: unrecognized arguments: --levels",
+        ),
+    ],
+)
+def test_policy_check_usage_errors_are_one_line_with_exit_2(capsys, argv, line):
+    from policies import check
+
+    assert check.main(argv) == check.EXIT_BAD_CONFIG
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [line]
+    assert captured.out == ""
+
+
+def test_policy_check_piped_output_never_wraps_a_rule_name(capsys, monkeypatch, tmp_path):
+    from policies import check
+
+    monkeypatch.setenv("COLUMNS", "40")
+    weakened = tmp_path / "Pulumi.weakened.yaml"
+    weakened.write_text(
+        "config:\n  aws:region: us-east-1\n  fargate-app:image: nginx:1.27\n"
+        "  fargate-app:assignPublicIp: true\n"
+        "  fargate-app:network:\n    natGateways: none\n"
+    )
+    assert check.main(["--stack-config", str(weakened)]) == check.EXIT_VIOLATIONS
+    rows = [
+        line for line in capsys.readouterr().out.splitlines() if "ecs-service-no-public-ip" in line
+    ]
+    assert len(rows) == 1 and "FSBP ECS.2" in rows[0] and "mandatory" in rows[0]

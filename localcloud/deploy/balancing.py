@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.fargate_limits import ELB_NAME_MAX
 from localcloud.deploy.context import DeployContext, as_int, drop_none, physical_name, tag_list
 
 Outputs = tuple[str, dict[str, Any]]
-
-#: ELB names: 32 characters (pulumi-aws auto-names within that limit).
-ELB_NAME_MAX = 32
 
 
 def _arn_suffix(arn: str) -> str:

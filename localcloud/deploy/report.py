@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections import defaultdict, deque
 from typing import Any
@@ -19,14 +18,6 @@ from localcloud.deploy.mocks import Created
 
 #: Lines of recently created resources shown under the spinner.
 RECENT_LINES = 8
-#: Console width when stdout is not a terminal (CI, a log file): wide enough that no ARN or id
-#: is ever wrapped mid-token; tables and trees still take only the width their content needs.
-NON_TERMINAL_WIDTH = 10_000
-
-
-def report_console() -> Console:
-    """The console ``localcloud`` prints to: the terminal's width, or unbounded when piped."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else NON_TERMINAL_WIDTH)
 
 
 class DeployProgress:

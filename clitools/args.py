@@ -1,4 +1,4 @@
-"""Command-line conventions both CLIs (``reconciler``, ``localcloud``) share.
+"""Parsing conventions every CLI of the project shares (see the package docstring).
 
 Errors in flags are one line with no usage dump (``OneLineParser`` raises ``UsageError``, the
 CLI prints ``<prog>: error: <message>`` and exits 2); values are checked by argparse types, so
