@@ -1,4 +1,4 @@
-"""Every command line (reconciler, localcloud, policies.check): defaults in `--help`, one-line errors."""
+"""Every command line (reconciler, localcloud, policies.check): help defaults, one-line errors."""
 
 from __future__ import annotations
 
