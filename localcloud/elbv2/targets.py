@@ -37,6 +37,17 @@ def deregister(account_id: str, region: str, load_balancers: list[dict[str, Any]
             target_group.deregister([{"Id": ip, "Port": port}])
 
 
+def healthy(account_id: str, region: str, load_balancers: list[dict[str, Any]], ip: str) -> bool:
+    """Whether *ip* is a ``healthy`` target in every target group of the service's
+    *load_balancers* (what DescribeTargetHealth reports; True when there are none)."""
+    ec2 = get_backend("ec2")[account_id][region]
+    for target_group, _port in _target_groups(account_id, region, load_balancers):
+        target = target_group.targets.get(ip)
+        if target is None or target_group.health_for(target, ec2).status != "healthy":
+            return False
+    return True
+
+
 def _target_groups(
     account_id: str, region: str, load_balancers: list[dict[str, Any]]
 ) -> Iterator[tuple[FakeTargetGroup, int]]:
