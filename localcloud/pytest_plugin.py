@@ -33,6 +33,8 @@ import pytest
 from localcloud.errors import LocalCloudError
 from localcloud.remote import RemoteCloud, configured_endpoint
 
+_DOCKER_STATUS: pytest.StashKey[Any] = pytest.StashKey()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ini options of the local cloud."""
@@ -47,10 +49,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker of tests that need the scheduler and faults."""
+    """Declare the markers of tests that need the scheduler and faults, or a Docker Engine."""
     config.addinivalue_line(
         "markers", "localcloud_faults: needs the local cloud's scheduler and fault injection"
     )
+    config.addinivalue_line(
+        "markers", "docker: needs a Docker Engine (skipped, saying why, when none answers)"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``docker``-marked tests when no Docker Engine answers (asked once per session)."""
+    if item.get_closest_marker("docker") is None:
+        return
+    status = item.config.stash.get(_DOCKER_STATUS, None)
+    if status is None:
+        from localcloud.dockerd import daemon_status
+
+        status = item.config.stash[_DOCKER_STATUS] = daemon_status()
+    if not status.available:
+        pytest.skip(f"needs a Docker Engine: {status.reason}")
 
 
 @pytest.fixture(scope="session")
