@@ -1,7 +1,7 @@
 """No import cycle between the project's modules.
 
 The graph is built from the source (AST), not by importing: one node per module of the
-packages ``components``, ``contract``, ``localcloud``, ``reconciler`` and ``policies``
+packages ``clitools``, ``components``, ``contract``, ``localcloud``, ``reconciler`` and ``policies``
 (``pkg/__init__.py`` is the node ``pkg``), one edge per import of another project module,
 wherever the import stands: at module level, inside a function (lazy imports) or under
 ``if TYPE_CHECKING:`` (a cycle of type-only imports is still two modules that know each other).
@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGES = ("components", "contract", "localcloud", "reconciler", "policies")
+PACKAGES = ("clitools", "components", "contract", "localcloud", "reconciler", "policies")
 ROOT = Path(__file__).resolve().parent.parent
 
 
