@@ -534,8 +534,8 @@ def _list(field: str, value: Any) -> list[Any]:
 
 
 def _strings(field: str, value: Any) -> tuple[str, ...]:
-    """A list of strings (one string is a list of one)."""
-    items = [value] if isinstance(value, str) else _list(field, value)
+    """A list of non-empty strings."""
+    items = _list(field, value)
     for index, item in enumerate(items):
         if not isinstance(item, str) or not item:
             _fail(f"{field}[{index}]", item, "expected a non-empty string")
@@ -587,7 +587,8 @@ def _statement(field: str, statement: Any) -> dict[str, Any]:
         checked["Sid"] = sid
     checked["Effect"] = statement["Effect"]
     action_key = _exactly_one(field, statement, ("Action", "NotAction"))
-    actions = _strings(f"{field}.{action_key}", statement[action_key])
+    actions = statement[action_key]
+    actions = _strings(f"{field}.{action_key}", [actions] if isinstance(actions, str) else actions)
     for index, action in enumerate(actions):
         if not IAM_ACTION.match(action):
             _fail(
