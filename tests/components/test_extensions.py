@@ -549,3 +549,21 @@ def test_the_readme_documents_the_keys_inside_lists_of_objects():
         "| `task_role_statements[].Effect` | `taskRoleStatements[].Effect` | string |",
     ):
         assert row in readme
+
+
+def test_the_analyzer_schema_has_the_sidecar_types_with_their_docstrings():
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    from components.args import SidecarArgs
+    from components.docs import attribute_docstrings
+
+    result = Analyzer("fargate-app").analyze([FargateApp])
+    inputs = result["component_definitions"]["FargateApp"].inputs
+    assert inputs["sidecars"].items.ref == "#/types/fargate-app:index:SidecarArgs"
+    assert inputs["taskRoleStatements"].items.ref.endswith(":PolicyStatementArgs")
+    sidecar = result["type_definitions"]["SidecarArgs"]
+    assert sidecar.properties["dependsOn"].items.ref.endswith(":ContainerDependencyArgs")
+    assert sidecar.properties["portMappings"].items.ref.endswith(":PortMappingArgs")
+    documented = " ".join(sidecar.properties["stopTimeout"].description.split())
+    assert documented == attribute_docstrings(SidecarArgs)["stop_timeout"]
+    assert "1 to 120" in documented
