@@ -27,7 +27,8 @@ TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 class Service(Component):
     """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
-    separate execution and task roles, the task definition, a security group that admits only the
+    separate execution and task roles (the task role with what the app was granted), the task
+    definition (the app's container and its sidecars), a security group that admits only the
     load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
 
     cluster_name: pulumi.Output[str]
