@@ -5,7 +5,7 @@ analyzer turns these docstrings into the package schema and ``python -m componen
 turns them into the README's reference table.
 """
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -77,6 +77,85 @@ class AutoscalingArgs(TypedDict):
     """ALB requests per target (RequestCountPerTarget) to track. Default: not tracked."""
 
 
+class PortMappingArgs(TypedDict):
+    """A port a sidecar listens on (inside the task; the load balancer targets the app only)."""
+
+    container_port: int
+    """Port number, 1 to 65535; unique in the task."""
+    protocol: NotRequired[str]
+    """`tcp` or `udp`. Default `tcp`."""
+
+
+class ContainerDependencyArgs(TypedDict):
+    """A container the sidecar waits for before it starts."""
+
+    container_name: str
+    """Name of the container waited for: `app` (the main container) or another sidecar."""
+    condition: str
+    """`START` (it started), `COMPLETE` (it exited), `SUCCESS` (it exited with 0) or `HEALTHY`
+    (it passes its health check). `COMPLETE` and `SUCCESS` need a non-essential container,
+    `HEALTHY` one with a health check."""
+
+
+class SidecarArgs(TypedDict):
+    """A container beside the app's in every task (a proxy, an agent, an init step). It logs to
+    the app's log group under its own stream prefix (its name)."""
+
+    name: str
+    """Container name: letters, digits, `-` and `_`, unique, and not `app` (the main container)."""
+    image: pulumi.Input[str]
+    """Container image."""
+    essential: NotRequired[bool]
+    """The task stops when this container stops. Default true."""
+    command: NotRequired[list[str]]
+    """Command (arguments to the entry point) instead of the image's."""
+    entry_point: NotRequired[list[str]]
+    """Entry point instead of the image's."""
+    port_mappings: NotRequired[list[PortMappingArgs]]
+    """Ports it listens on; not the app's `container_port`, not another sidecar's."""
+    environment: NotRequired[dict[str, str]]
+    """Plain environment variables. Put credentials in `secrets`."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Environment variable name to Secrets Manager secret ARN or SSM parameter ARN; the execution
+    role may read these ARNs too."""
+    health_check_command: NotRequired[list[str]]
+    """Container health check, e.g. `["CMD-SHELL", "nc -z localhost 9000"]`."""
+    depends_on: NotRequired[list[ContainerDependencyArgs]]
+    """Containers to wait for before starting."""
+    cpu: NotRequired[int]
+    """CPU units reserved for it; all sidecars together at most the task's `cpu`. Default: not
+    reserved."""
+    memory: NotRequired[int]
+    """Memory (MiB) it may use at most; all sidecars together less than the task's `memory`.
+    Default: not limited."""
+    readonly_root_filesystem: NotRequired[bool]
+    """Mount its root filesystem read-only (FSBP ECS.5). Default true."""
+    stop_timeout: NotRequired[int]
+    """Seconds ECS waits after SIGTERM before killing it, 1 to 120. Default: not set (Fargate
+    waits 30 s)."""
+
+
+class PolicyStatementArgs(TypedDict):
+    """An IAM policy statement, with IAM's own key names."""
+
+    Sid: NotRequired[str]
+    """Statement id: letters and digits."""
+    Effect: str
+    """`Allow` or `Deny`."""
+    Action: NotRequired[list[str]]
+    """Actions (`service:Action`, wildcards allowed); a single string works too. Exactly one of
+    `Action` and `NotAction`."""
+    NotAction: NotRequired[list[str]]
+    """Every action but these."""
+    Resource: NotRequired[list[pulumi.Input[str]]]
+    """Resource ARNs (or `*`); a single string works too. Exactly one of `Resource` and
+    `NotResource`."""
+    NotResource: NotRequired[list[pulumi.Input[str]]]
+    """Every resource but these."""
+    Condition: NotRequired[dict[str, Any]]
+    """Condition operator to condition key to value(s), as in IAM."""
+
+
 class FargateAppArgs(TypedDict):
     """Inputs of a FargateApp. Plain dicts are accepted; an unknown key is an error."""
 
@@ -127,3 +206,21 @@ class FargateAppArgs(TypedDict):
     """Load balancer settings."""
     autoscaling: NotRequired[AutoscalingArgs]
     """Autoscaling settings; absent means a fixed `desired_count`."""
+    task_role_policy_arns: NotRequired[list[pulumi.Input[str]]]
+    """Managed IAM policy ARNs (AWS's or yours) to attach to the task role, the role the app's
+    code runs as."""
+    task_role_statements: NotRequired[list[PolicyStatementArgs]]
+    """IAM statements of an inline policy of the task role; the policy pack's IAM rules judge them
+    like the component's own."""
+    sidecars: NotRequired[list[SidecarArgs]]
+    """Containers beside the app's in every task; the app's container stays the load balancer's
+    target."""
+    enable_execute_command: NotRequired[bool]
+    """ECS Exec: shell into running tasks (`aws ecs execute-command`). Adds exactly the four
+    `ssmmessages` channel permissions to the task role. Default false; the policy pack flags it
+    in prod (CKV_AWS_223/224, advisory)."""
+    ephemeral_storage_gib: NotRequired[int]
+    """Task ephemeral storage in GiB, 21 to 200. Default: not set (Fargate gives 20 GiB)."""
+    stop_timeout: NotRequired[int]
+    """Seconds ECS waits after SIGTERM before killing the app's container, 1 to 120. Default: not
+    set (Fargate waits 30 s)."""

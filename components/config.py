@@ -1,5 +1,6 @@
 """Stack config to FargateApp args: camelCase keys under the project namespace become the
-snake_case args, nested groups as objects (``fargate-app:loadBalancer: {certificateArn: ...}``).
+snake_case args, nested groups as objects (``fargate-app:loadBalancer: {certificateArn: ...}``)
+and lists of objects as lists (``fargate-app:sidecars: [{name: ..., portMappings: [...]}]``).
 
 Every key under the namespace must be a known arg (or ``name``): a typo is an error.
 """
@@ -40,9 +41,29 @@ def _convert(value: Any, schema: type, path: str) -> dict[str, Any]:
         if key not in by_camel:
             allowed = ", ".join(sorted(by_camel))
             raise FargateAppConfigError(f"config {path}.{key}: unknown key; allowed: {allowed}")
-        nested = typed_dict_of(hints[by_camel[key]])
-        converted[by_camel[key]] = _convert(item, nested, f"{path}.{key}") if nested else item
+        converted[by_camel[key]] = _convert_value(item, hints[by_camel[key]], f"{path}.{key}")
     return converted
+
+
+def _convert_value(value: Any, hint: Any, path: str) -> Any:
+    """A config value of an arg annotated ``hint``: an object of a group, a list of such objects
+    (``sidecars``: each item converted, named ``path[index]``), or anything else as it is."""
+    nested = typed_dict_of(hint)
+    if nested is not None:
+        return _convert(value, nested, path)
+    items = _item_typed_dict(hint)
+    if items is not None and isinstance(value, list):
+        return [_convert(item, items, f"{path}[{index}]") for index, item in enumerate(value)]
+    return value
+
+
+def _item_typed_dict(hint: Any) -> Any:
+    """The TypedDict of the items of a list ``hint`` (``SidecarArgs`` for
+    ``NotRequired[list[SidecarArgs]]``), if any."""
+    for candidate in (hint, *typing.get_args(hint)):
+        if typing.get_origin(candidate) is list:
+            return typed_dict_of(typing.get_args(candidate)[0])
+    return None
 
 
 def _parse(raw: Any, hint: Any) -> Any:
@@ -80,7 +101,5 @@ def app_from_config(namespace: str = NAMESPACE) -> tuple[str, FargateAppArgs]:
             allowed = ", ".join(sorted([NAME_KEY, *by_camel]))
             raise FargateAppConfigError(f"config {full_key}: unknown key; allowed: {allowed}")
         hint = hints[by_camel[key]]
-        value = _parse(values[full_key], hint)
-        nested = typed_dict_of(hint)
-        args[by_camel[key]] = _convert(value, nested, full_key) if nested else value
+        args[by_camel[key]] = _convert_value(_parse(values[full_key], hint), hint, full_key)
     return name, typing.cast(FargateAppArgs, args)

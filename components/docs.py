@@ -72,7 +72,8 @@ def _analysis() -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str
 
 
 def args_table() -> str:
-    """Markdown table of every arg: Python key, stack config key, type, description."""
+    """Markdown table of every arg: Python key, stack config key, type, description; the keys
+    of a group (``network.cidr_block``) and of a list's objects (``sidecars[].name``) follow it."""
     inputs, types, mapping = _analysis()
     rows = ["| arg | stack config key | type | description |", "|---|---|---|---|"]
     for camel, prop in inputs.items():
@@ -80,15 +81,30 @@ def args_table() -> str:
             f"| `{mapping[camel]}` | `{PACKAGE}:{camel}` | {_type_name(prop, types)} "
             f"| {_one_line(prop.description)} |"
         )
-        if prop.ref:
-            nested = types[prop.ref.rsplit(":", 1)[-1]]
-            for nested_camel, nested_prop in nested.properties.items():
-                rows.append(
-                    f"| `{mapping[camel]}.{nested.properties_mapping[nested_camel]}` "
-                    f"| `{camel}.{nested_camel}` | {_type_name(nested_prop, types)} "
-                    f"| {_one_line(nested_prop.description)} |"
-                )
+        rows += _nested_rows(mapping[camel], camel, prop, types)
     return "\n".join(rows)
+
+
+def _nested_rows(
+    python_key: str, config_key: str, prop: PropertyDefinition, types: dict[str, Any]
+) -> list[str]:
+    """Rows of the keys inside an object-valued (or list-of-objects) arg, recursively."""
+    ref, suffix = prop.ref, ""
+    if ref is None and prop.items is not None and prop.items.ref:
+        ref, suffix = prop.items.ref, "[]"
+    if ref is None:
+        return []
+    nested = types[ref.rsplit(":", 1)[-1]]
+    rows = []
+    for nested_camel, nested_prop in nested.properties.items():
+        python = f"{python_key}{suffix}.{nested.properties_mapping[nested_camel]}"
+        config = f"{config_key}{suffix}.{nested_camel}"
+        rows.append(
+            f"| `{python}` | `{config}` | {_type_name(nested_prop, types)} "
+            f"| {_one_line(nested_prop.description)} |"
+        )
+        rows += _nested_rows(python, config, nested_prop, types)
+    return rows
 
 
 def attribute_docstrings(cls: type) -> dict[str, str]:
@@ -122,7 +138,8 @@ def config_schema() -> dict[str, Any]:
 
     Pulumi's project config schema has string, integer, boolean and array types only, so the
     object-valued args (``network``, ``loadBalancer``, ``autoscaling``, ``environment``,
-    ``secrets``, ``tags``) are documented in the README table and checked by the program.
+    ``secrets``, ``tags``) and the lists of objects (``sidecars``, ``taskRoleStatements``) are
+    documented in the README table and checked by the program.
     """
     inputs, types, _ = _analysis()
     defaults = static_defaults()
@@ -137,6 +154,8 @@ def config_schema() -> dict[str, Any]:
     for camel, prop in inputs.items():
         if prop.ref or prop.additional_properties is not None or prop.type is None:
             continue
+        if prop.items is not None and (prop.items.ref or prop.items.type.value == "object"):
+            continue  # a list of objects (``sidecars``): no such item type in the project schema
         entry: dict[str, Any] = {"type": prop.type.value}
         if prop.items is not None:
             entry["items"] = {"type": _type_name(prop.items, types)}

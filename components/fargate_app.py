@@ -55,10 +55,15 @@ class FargateApp(pulumi.ComponentResource):
     """Name of the task role (for `aws.iam.RolePolicyAttachment`)."""
     execution_role_arn: pulumi.Output[str]
     """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
+    execution_role_name: pulumi.Output[str]
+    """Name of the execution role (to let ECS read more, e.g. a private registry's credentials)."""
     task_security_group_id: pulumi.Output[str]
     """Security group of the tasks; add egress rules to let them reach other services."""
     load_balancer_security_group_id: pulumi.Output[str]
     """Security group of the load balancer."""
+    listener_arns: pulumi.Output[list[str]]
+    """ARNs of the load balancer's listeners (HTTPS first when there is a certificate, then
+    HTTP), for adding listener rules."""
     reconcile: pulumi.Output[ReconcileTarget]
     """What the reconciler checks: cluster, service, region, desired/min/max count, target group."""
 
@@ -162,8 +167,10 @@ class FargateApp(pulumi.ComponentResource):
         self.task_role_arn = service.task_role_arn
         self.task_role_name = service.task_role_name
         self.execution_role_arn = service.execution_role_arn
+        self.execution_role_name = service.execution_role_name
         self.task_security_group_id = service.security_group_id
         self.load_balancer_security_group_id = load_balancer.security_group_id
+        self.listener_arns = pulumi.Output.all(*[item.arn for item in load_balancer.listeners])
         scaling = settings.service.autoscaling
         desired = settings.service.desired_count
         self.reconcile = pulumi.Output.all(

@@ -60,3 +60,20 @@ PROFILES: tuple[str, ...] = ("dev", "prod")
 
 #: Longest name AWS accepts for an ALB and for a target group.
 ELB_NAME_MAX = 32
+
+#: Ephemeral storage (GiB) a Fargate task definition may ask for; unset, a task gets 20 GiB.
+EPHEMERAL_STORAGE_GIB_RANGE: tuple[int, int] = (21, 200)
+
+#: Longest container stop timeout (seconds) Fargate honours; unset, it waits 30 s after SIGTERM.
+MAX_STOP_TIMEOUT_SECONDS = 120
+
+#: Conditions a container may wait for in another (ECS ``ContainerDependency.condition``).
+CONTAINER_DEPENDENCY_CONDITIONS: tuple[str, ...] = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+
+#: Dependency conditions that wait for the other container to exit: ECS refuses them on an
+#: essential one (which must never exit).
+EXIT_CONDITIONS: tuple[str, ...] = ("COMPLETE", "SUCCESS")
+
+PORT_PROTOCOLS: tuple[str, ...] = ("tcp", "udp")
+
+POLICY_STATEMENT_EFFECTS: tuple[str, ...] = ("Allow", "Deny")

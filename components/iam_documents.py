@@ -1,4 +1,5 @@
-"""IAM policy documents of the FargateApp: trust, secrets read, flow log writes.
+"""IAM policy documents of the FargateApp: trust, secrets read, flow log writes, ECS Exec and
+the task role's user statements.
 
 Each grants exactly what its user needs on exactly the named resources (FSBP IAM.1/IAM.21).
 """
@@ -6,7 +7,8 @@ Each grants exactly what its user needs on exactly the named resources (FSBP IAM
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def service_trust_policy(service_principal: str, account_id: str, source_arn: str) -> str:
@@ -44,7 +46,7 @@ def secrets_read_policy(secret_arns: Sequence[str]) -> str:
         by_service[arn.split(":")[2]].append(arn)
     actions = {"secretsmanager": ["secretsmanager:GetSecretValue"], "ssm": ["ssm:GetParameters"]}
     statements = [
-        {"Effect": "Allow", "Action": actions[service], "Resource": sorted(arns)}
+        {"Effect": "Allow", "Action": actions[service], "Resource": sorted(set(arns))}
         for service, arns in by_service.items()
         if arns
     ]
@@ -69,3 +71,36 @@ def flow_log_write_policy(log_group_arn: str) -> str:
             ],
         }
     )
+
+
+#: What the task role needs for ECS Exec: the SSM Session Manager channels the ECS agent opens
+#: (AWS: "Using Amazon ECS Exec", IAM permissions). These actions have no resource-level
+#: permissions, so ``Resource`` is ``*`` (and the policy pack allows exactly them on ``*``).
+ECS_EXEC_ACTIONS: tuple[str, ...] = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+
+def ecs_exec_policy() -> str:
+    """Exactly the permissions ECS Exec needs in the task role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EcsExec",
+                    "Effect": "Allow",
+                    "Action": list(ECS_EXEC_ACTIONS),
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+
+
+def statements_policy(statements: Sequence[Mapping[str, Any]]) -> str:
+    """A policy document of the given (validated, resolved) statements, in their order."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in statements]})

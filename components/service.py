@@ -2,72 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
 from .component import Component
-from .iam_documents import secrets_read_policy, task_trust_policy
+from .containers import CONTAINER_NAME, HEALTH_CHECK_GRACE_SECONDS, resolved_container_definitions
+from .iam_documents import (
+    ecs_exec_policy,
+    secrets_read_policy,
+    statements_policy,
+    task_trust_policy,
+)
 from .naming import ecs_name, service_name
 from .settings import AutoscalingSettings, ServiceSettings
 
-CONTAINER_NAME = "app"
-HEALTH_CHECK_GRACE_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
 TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
-def container_definitions(
-    settings: ServiceSettings,
-    image: str,
-    log_group: str,
-    region: str,
-    secrets: dict[str, str],
-) -> str:
-    """The single container: port, env, secrets, awslogs, read-only root, never privileged."""
-    container: dict[str, Any] = {
-        "name": CONTAINER_NAME,
-        "image": image,
-        "essential": True,
-        "privileged": False,
-        "readonlyRootFilesystem": settings.readonly_root_filesystem,
-        "portMappings": [
-            {
-                "containerPort": settings.container_port,
-                "hostPort": settings.container_port,
-                "protocol": "tcp",
-            }
-        ],
-        "environment": [{"name": k, "value": v} for k, v in sorted(settings.environment.items())],
-        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": region,
-                "awslogs-stream-prefix": CONTAINER_NAME,
-            },
-        },
-    }
-    if settings.health_check_command:
-        container["healthCheck"] = {
-            "command": list(settings.health_check_command),
-            "interval": 30,
-            "timeout": 5,
-            "retries": 3,
-            "startPeriod": HEALTH_CHECK_GRACE_SECONDS,
-        }
-    return json.dumps([container])
-
-
 class Service(Component):
     """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
-    separate execution and task roles, the task definition, a security group that admits only the
+    separate execution and task roles (the task role with what the app was granted), the task
+    definition (the app's container and its sidecars), a security group that admits only the
     load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
 
     cluster_name: pulumi.Output[str]
@@ -90,6 +51,8 @@ class Service(Component):
     """Name of the task role, for attaching policies to it."""
     execution_role_arn: pulumi.Output[str]
     """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
+    execution_role_name: pulumi.Output[str]
+    """Name of the execution role."""
     region: str
     """Region the service runs in (of the AWS provider it is deployed with)."""
 
@@ -121,6 +84,7 @@ class Service(Component):
         cluster = self._cluster(name, family)
         log_group = self._log_group(name, family)
         execution_role, task_role = self._roles(name, context)
+        self._task_role_permissions(name, task_role)
         security_group = self._task_security_group(name, vpc_id, load_balancer_security_group_id)
         task_definition = self._task_definition(
             name, family, image, log_group, execution_role, task_role, context.region
@@ -146,6 +110,7 @@ class Service(Component):
         self.task_role_arn = task_role.arn
         self.task_role_name = task_role.name
         self.execution_role_arn = execution_role.arn
+        self.execution_role_name = execution_role.name
         self.region = context.region
         self._register_declared_outputs()
 
@@ -194,13 +159,11 @@ class Service(Component):
             policy_arn=f"arn:{context.partition}:iam::aws:{TASK_EXECUTION_POLICY}",
             opts=self._child(),
         )
-        if self._settings.secrets:
+        if self._settings.secret_arns:
             aws.iam.RolePolicy(
                 f"{name}-secrets",
                 role=execution_role.id,
-                policy=pulumi.Output.all(*self._settings.secrets.values()).apply(
-                    secrets_read_policy
-                ),
+                policy=pulumi.Output.all(*self._settings.secret_arns).apply(secrets_read_policy),
                 opts=self._child(),
             )
         task_role = aws.iam.Role(
@@ -211,6 +174,34 @@ class Service(Component):
             opts=self._child(),
         )
         return execution_role, task_role
+
+    def _task_role_permissions(self, name: str, task_role: aws.iam.Role) -> None:
+        """What the app's code may do: the managed policies and statements it was given, and
+        the ECS Exec channels when exec is enabled."""
+        settings = self._settings
+        for index, policy_arn in enumerate(settings.task_role_policy_arns):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-task-policy-{index}",
+                role=task_role.name,
+                policy_arn=policy_arn,
+                opts=self._child(),
+            )
+        if settings.task_role_statements:
+            aws.iam.RolePolicy(
+                f"{name}-task-permissions",
+                role=task_role.id,
+                policy=pulumi.Output.from_input(list(settings.task_role_statements)).apply(
+                    statements_policy
+                ),
+                opts=self._child(),
+            )
+        if settings.enable_execute_command:
+            aws.iam.RolePolicy(
+                f"{name}-ecs-exec",
+                role=task_role.id,
+                policy=ecs_exec_policy(),
+                opts=self._child(),
+            )
 
     def _task_security_group(
         self,
@@ -261,11 +252,9 @@ class Service(Component):
         task_role: aws.iam.Role,
         region: str,
     ) -> aws.ecs.TaskDefinition:
-        """A Linux Fargate task definition running the single container."""
+        """A Linux Fargate task definition running the app's container and its sidecars."""
         settings = self._settings
-        definitions = pulumi.Output.all(
-            image, log_group.name, pulumi.Output.from_input(dict(settings.secrets))
-        )
+        storage = settings.ephemeral_storage_gib
         return aws.ecs.TaskDefinition(
             f"{name}-task",
             family=family,
@@ -279,11 +268,10 @@ class Service(Component):
             },
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            container_definitions=definitions.apply(
-                lambda values: container_definitions(
-                    settings, values[0], values[1], region, values[2]
-                )
+            container_definitions=resolved_container_definitions(
+                settings, image, log_group.name, region
             ),
+            ephemeral_storage={"size_in_gib": storage} if storage is not None else None,
             tags=self._tags,
             opts=self._child(),
         )
@@ -327,7 +315,7 @@ class Service(Component):
             deployment_maximum_percent=200,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            enable_execute_command=False,
+            enable_execute_command=settings.enable_execute_command,
             wait_for_steady_state=False,
             tags=self._tags,
             # With autoscaling on, the scaler owns desiredCount: a later `pulumi up` must not

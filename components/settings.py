@@ -80,6 +80,42 @@ class AutoscalingSettings:
 
 
 @dataclass(frozen=True)
+class PortMapping:
+    """A port a sidecar listens on."""
+
+    container_port: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class ContainerDependency:
+    """A container that must reach ``condition`` before the dependent one starts."""
+
+    container_name: str
+    condition: str
+
+
+@dataclass(frozen=True)
+class SidecarSettings:
+    """A container beside the app's in the same task."""
+
+    name: str
+    image: pulumi.Input[str]
+    essential: bool = True
+    command: tuple[str, ...] = ()
+    entry_point: tuple[str, ...] = ()
+    port_mappings: tuple[PortMapping, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    health_check_command: tuple[str, ...] = ()
+    depends_on: tuple[ContainerDependency, ...] = ()
+    cpu: Optional[int] = None
+    memory: Optional[int] = None
+    readonly_root_filesystem: bool = True
+    stop_timeout: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """The cluster, task definition, roles, log group and ECS service."""
 
@@ -98,6 +134,23 @@ class ServiceSettings:
     spot: bool = False
     """Standalone, a service runs on FARGATE; a FargateApp follows its profile."""
     autoscaling: Optional[AutoscalingSettings] = None
+    task_role_policy_arns: tuple[pulumi.Input[str], ...] = ()
+    task_role_statements: tuple[dict[str, Any], ...] = ()
+    sidecars: tuple[SidecarSettings, ...] = ()
+    enable_execute_command: bool = False
+    ephemeral_storage_gib: Optional[int] = None
+    """Unset: Fargate's 20 GiB."""
+    stop_timeout: Optional[int] = None
+    """Unset: Fargate's 30 s."""
+
+    @property
+    def secret_arns(self) -> tuple[pulumi.Input[str], ...]:
+        """Every secret ARN of the task, the app's and its sidecars': what the execution role
+        may read."""
+        arns = list(self.secrets.values())
+        for sidecar in self.sidecars:
+            arns += sidecar.secrets.values()
+        return tuple(arns)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ names the field, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import typing
@@ -14,23 +15,42 @@ from typing import Any, Optional
 
 import pulumi
 
-from .args import AutoscalingArgs, FargateAppArgs, LoadBalancerArgs, NetworkArgs
+from .args import (
+    AutoscalingArgs,
+    ContainerDependencyArgs,
+    FargateAppArgs,
+    LoadBalancerArgs,
+    NetworkArgs,
+    PolicyStatementArgs,
+    PortMappingArgs,
+    SidecarArgs,
+)
+from .containers import CONTAINER_NAME
 from .fargate_limits import (
     COMPLIANT_SSL_POLICIES,
+    CONTAINER_DEPENDENCY_CONDITIONS,
     CPU_ARCHITECTURES,
+    EPHEMERAL_STORAGE_GIB_RANGE,
+    EXIT_CONDITIONS,
     FARGATE_MEMORY_BY_CPU,
     LOG_RETENTION_DAYS,
+    MAX_STOP_TIMEOUT_SECONDS,
     NAT_STRATEGIES,
+    POLICY_STATEMENT_EFFECTS,
+    PORT_PROTOCOLS,
 )
 from .profiles import PROFILES
 from .settings import (
     MAX_COUNT_PER_MIN_COUNT,
     AppSettings,
     AutoscalingSettings,
+    ContainerDependency,
     LoadBalancerSettings,
     NetworkSettings,
+    PortMapping,
     RegistrySettings,
     ServiceSettings,
+    SidecarSettings,
 )
 
 SECRET_ARN = re.compile(
@@ -278,7 +298,7 @@ def _service(args: FargateAppArgs, profile: str) -> ServiceSettings:
     environment, secrets = _environment(args)
     readonly = args.get("readonly_root_filesystem", ServiceSettings.readonly_root_filesystem)
     public_ip = args.get("assign_public_ip", ServiceSettings.assign_public_ip)
-    return ServiceSettings(
+    service = ServiceSettings(
         container_port=_int("container_port", container_port, 1, 65535),
         cpu=cpu,
         memory=memory,
@@ -294,6 +314,7 @@ def _service(args: FargateAppArgs, profile: str) -> ServiceSettings:
         spot=spot,
         autoscaling=autoscaling,
     )
+    return _with_extensions(args, service)
 
 
 def _task_size(args: FargateAppArgs) -> tuple[int, int]:
@@ -471,6 +492,300 @@ def _tags(args: FargateAppArgs) -> dict[str, str]:
     return tags
 
 
+# -- what importing teams add: task role permissions, sidecars, exec, storage, stop timeout ----
+
+POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[A-Za-z0-9+=,.@_/-]+$")
+IAM_ACTION = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
+STATEMENT_SID = re.compile(r"^[A-Za-z0-9]+$")
+CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+SMALLEST_CONTAINER_MEMORY_MIB = 6  # Docker's floor for a container memory limit
+
+
+def _with_extensions(args: FargateAppArgs, service: ServiceSettings) -> ServiceSettings:
+    """``service`` with the task role's permissions, the sidecars, ECS Exec, the ephemeral
+    storage and the stop timeout validated from ``args``."""
+    storage_low, storage_high = EPHEMERAL_STORAGE_GIB_RANGE
+    exec_enabled = args.get("enable_execute_command", ServiceSettings.enable_execute_command)
+    return dataclasses.replace(
+        service,
+        task_role_policy_arns=_task_role_policy_arns(args.get("task_role_policy_arns")),
+        task_role_statements=_task_role_statements(args.get("task_role_statements")),
+        sidecars=_sidecars(args.get("sidecars"), service),
+        enable_execute_command=_bool("enable_execute_command", exec_enabled),
+        ephemeral_storage_gib=_optional_int(
+            "ephemeral_storage_gib", args.get("ephemeral_storage_gib"), storage_low, storage_high
+        ),
+        stop_timeout=_optional_int(
+            "stop_timeout", args.get("stop_timeout"), 1, MAX_STOP_TIMEOUT_SECONDS
+        ),
+    )
+
+
+def _optional_int(field: str, value: Any, low: int, high: int) -> Optional[int]:
+    return None if value is None else _int(field, value, low, high)
+
+
+def _list(field: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        _fail(field, value, "expected a list")
+    return list(value)
+
+
+def _strings(field: str, value: Any) -> tuple[str, ...]:
+    """A list of non-empty strings."""
+    items = _list(field, value)
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            _fail(f"{field}[{index}]", item, "expected a non-empty string")
+    return tuple(items)
+
+
+def _within(path: str, check: Any, *args: Any) -> Any:
+    """Run a top-level ``check`` on a nested group, its errors naming the field under ``path``
+    (``sidecars[0].`` + ``secrets.DB``)."""
+    try:
+        return check(*args)
+    except FargateAppConfigError as error:
+        message = str(error).replace("FargateApp ", f"FargateApp {path}", 1)
+        raise FargateAppConfigError(message) from None
+
+
+def _task_role_policy_arns(value: Any) -> tuple[pulumi.Input[str], ...]:
+    arns = _list("task_role_policy_arns", value)
+    for index, arn in enumerate(arns):
+        if _is_known(arn) and not (isinstance(arn, str) and POLICY_ARN.match(arn)):
+            _fail(
+                f"task_role_policy_arns[{index}]",
+                arn,
+                "expected a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess "
+                "or arn:aws:iam::123456789012:policy/my-policy",
+            )
+        if _is_known(arn) and arns.index(arn) != index:
+            _fail(f"task_role_policy_arns[{index}]", arn, "each policy may be attached once")
+    return tuple(arns)
+
+
+def _task_role_statements(value: Any) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        _statement(f"task_role_statements[{index}]", statement)
+        for index, statement in enumerate(_list("task_role_statements", value))
+    )
+
+
+def _statement(field: str, statement: Any) -> dict[str, Any]:
+    """One IAM statement: Effect, one of Action/NotAction, one of Resource/NotResource, optional
+    Sid and Condition. Action lists are returned as lists."""
+    check_keys(statement, PolicyStatementArgs, f"{field}.")
+    _choice(f"{field}.Effect", statement.get("Effect"), POLICY_STATEMENT_EFFECTS)
+    checked: dict[str, Any] = {}
+    if "Sid" in statement:
+        sid = statement["Sid"]
+        if not isinstance(sid, str) or not STATEMENT_SID.match(sid):
+            _fail(f"{field}.Sid", sid, "expected letters and digits only")
+        checked["Sid"] = sid
+    checked["Effect"] = statement["Effect"]
+    action_key = _exactly_one(field, statement, ("Action", "NotAction"))
+    actions = statement[action_key]
+    actions = _strings(f"{field}.{action_key}", [actions] if isinstance(actions, str) else actions)
+    for index, action in enumerate(actions):
+        if not IAM_ACTION.match(action):
+            _fail(
+                f"{field}.{action_key}[{index}]",
+                action,
+                "expected service:Action, e.g. s3:GetObject",
+            )
+    checked[action_key] = list(actions)
+    resource_key = _exactly_one(field, statement, ("Resource", "NotResource"))
+    resources = statement[resource_key]
+    resources = [resources] if isinstance(resources, str) or not _is_known(resources) else resources
+    for index, resource in enumerate(_list(f"{field}.{resource_key}", resources)):
+        if _is_known(resource) and not (
+            isinstance(resource, str) and (resource == "*" or resource.startswith("arn:"))
+        ):
+            _fail(f"{field}.{resource_key}[{index}]", resource, 'expected an ARN or "*"')
+    checked[resource_key] = list(resources)
+    if "Condition" in statement:
+        condition = statement["Condition"]
+        if not isinstance(condition, Mapping) or not all(
+            isinstance(operator, str) and isinstance(keys, Mapping)
+            for operator, keys in condition.items()
+        ):
+            _fail(
+                f"{field}.Condition",
+                condition,
+                'expected operator to key to value(s), e.g. {"StringEquals": {"aws:SourceVpc": '
+                '"vpc-1"}}',
+            )
+        checked["Condition"] = dict(condition)
+    return checked
+
+
+def _exactly_one(field: str, statement: Mapping[str, Any], keys: tuple[str, str]) -> str:
+    """Which of ``keys`` (such as Action and NotAction) the statement has; both or none fail."""
+    present = [key for key in keys if key in statement]
+    if len(present) == 1:
+        return present[0]
+    named = present[-1] if present else keys[0]
+    _fail(
+        f"{field}.{named}",
+        statement.get(named),
+        f"a statement needs exactly one of {keys[0]} and {keys[1]}",
+    )
+
+
+def _sidecars(value: Any, service: ServiceSettings) -> tuple[SidecarSettings, ...]:
+    sidecars = tuple(
+        _sidecar(f"sidecars[{index}].", item, service)
+        for index, item in enumerate(_list("sidecars", value))
+    )
+    _check_sidecar_names(sidecars)
+    _check_ports(sidecars, service.container_port)
+    _check_sidecar_sizes(sidecars, service)
+    _check_dependencies(sidecars, service)
+    return sidecars
+
+
+def _sidecar(path: str, args: Any, service: ServiceSettings) -> SidecarSettings:
+    check_keys(args, SidecarArgs, path)
+    name = args.get("name")
+    if not isinstance(name, str) or not CONTAINER_NAME_PATTERN.match(name):
+        _fail(f"{path}name", name, "expected 1 to 255 letters, digits, '-' and '_'")
+    image = _within(path, _image, args)
+    if image is None:
+        _fail(f"{path}image", None, "a sidecar needs an image")
+    environment, secrets = _within(path, _environment, args)
+    stop_timeout = args.get("stop_timeout", SidecarSettings.stop_timeout)
+    readonly = args.get("readonly_root_filesystem", SidecarSettings.readonly_root_filesystem)
+    return SidecarSettings(
+        name=name,
+        image=image,
+        essential=_bool(f"{path}essential", args.get("essential", SidecarSettings.essential)),
+        command=_strings(f"{path}command", args.get("command")),
+        entry_point=_strings(f"{path}entry_point", args.get("entry_point")),
+        port_mappings=_port_mappings(f"{path}port_mappings", args.get("port_mappings")),
+        environment=environment,
+        secrets=secrets,
+        health_check_command=_within(path, _health_check_command, args),
+        depends_on=_depends_on(f"{path}depends_on", args.get("depends_on")),
+        cpu=_optional_int(f"{path}cpu", args.get("cpu"), 0, service.cpu),
+        memory=_optional_int(
+            f"{path}memory", args.get("memory"), SMALLEST_CONTAINER_MEMORY_MIB, service.memory
+        ),
+        readonly_root_filesystem=_bool(f"{path}readonly_root_filesystem", readonly),
+        stop_timeout=_optional_int(
+            f"{path}stop_timeout", stop_timeout, 1, MAX_STOP_TIMEOUT_SECONDS
+        ),
+    )
+
+
+def _port_mappings(field: str, value: Any) -> tuple[PortMapping, ...]:
+    mappings = []
+    for index, item in enumerate(_list(field, value)):
+        where = f"{field}[{index}]"
+        check_keys(item, PortMappingArgs, f"{where}.")
+        mappings.append(
+            PortMapping(
+                container_port=_int(
+                    f"{where}.container_port", item.get("container_port"), 1, 65535
+                ),
+                protocol=_choice(
+                    f"{where}.protocol", item.get("protocol", PortMapping.protocol), PORT_PROTOCOLS
+                ),
+            )
+        )
+    return tuple(mappings)
+
+
+def _depends_on(field: str, value: Any) -> tuple[ContainerDependency, ...]:
+    dependencies = []
+    for index, item in enumerate(_list(field, value)):
+        where = f"{field}[{index}]"
+        check_keys(item, ContainerDependencyArgs, f"{where}.")
+        name = item.get("container_name")
+        if not isinstance(name, str) or not name:
+            _fail(f"{where}.container_name", name, "expected the name of a container of the task")
+        condition = _choice(
+            f"{where}.condition", item.get("condition"), CONTAINER_DEPENDENCY_CONDITIONS
+        )
+        dependencies.append(ContainerDependency(container_name=name, condition=condition))
+    return tuple(dependencies)
+
+
+def _check_sidecar_names(sidecars: tuple[SidecarSettings, ...]) -> None:
+    seen = {CONTAINER_NAME}
+    for index, sidecar in enumerate(sidecars):
+        if sidecar.name in seen:
+            taken = "the app's container" if sidecar.name == CONTAINER_NAME else "another sidecar"
+            _fail(f"sidecars[{index}].name", sidecar.name, f"the name is taken by {taken}")
+        seen.add(sidecar.name)
+
+
+def _check_ports(sidecars: tuple[SidecarSettings, ...], container_port: int) -> None:
+    """Containers of an awsvpc task share one network namespace: every port once."""
+    owners = {container_port: "the app's container_port"}
+    for index, sidecar in enumerate(sidecars):
+        for port_index, mapping in enumerate(sidecar.port_mappings):
+            field = f"sidecars[{index}].port_mappings[{port_index}].container_port"
+            if mapping.container_port in owners:
+                _fail(
+                    field, mapping.container_port, f"the port is {owners[mapping.container_port]}"
+                )
+            owners[mapping.container_port] = f"sidecar {sidecar.name!r}'s"
+
+
+def _check_sidecar_sizes(sidecars: tuple[SidecarSettings, ...], service: ServiceSettings) -> None:
+    """The sidecars' reservations leave the app's container room within the task size."""
+    cpu = sum(sidecar.cpu or 0 for sidecar in sidecars)
+    if cpu > service.cpu:
+        _fail(
+            "sidecars",
+            f"cpu {cpu}",
+            f"the sidecars' cpu may add up to the task's cpu ({service.cpu}) at most",
+        )
+    memory = sum(sidecar.memory or 0 for sidecar in sidecars)
+    if memory >= service.memory:
+        _fail(
+            "sidecars",
+            f"memory {memory}",
+            f"the sidecars' memory must add up to less than the task's ({service.memory} MiB)",
+        )
+
+
+def _check_dependencies(sidecars: tuple[SidecarSettings, ...], service: ServiceSettings) -> None:
+    """Each dependency names another container of the task, in a condition it can reach."""
+    essential = {CONTAINER_NAME: True, **{s.name: s.essential for s in sidecars}}
+    health_checked = {
+        CONTAINER_NAME: bool(service.health_check_command),
+        **{s.name: bool(s.health_check_command) for s in sidecars},
+    }
+    for index, sidecar in enumerate(sidecars):
+        for dep_index, dependency in enumerate(sidecar.depends_on):
+            field = f"sidecars[{index}].depends_on[{dep_index}]"
+            target = dependency.container_name
+            if target not in essential or target == sidecar.name:
+                others = ", ".join(name for name in essential if name != sidecar.name)
+                _fail(
+                    f"{field}.container_name",
+                    target,
+                    f"expected another container of the task: {others}",
+                )
+            if dependency.condition in EXIT_CONDITIONS and essential[target]:
+                _fail(
+                    f"{field}.condition",
+                    dependency.condition,
+                    f"{target!r} is essential and never exits; use START or HEALTHY, or make it "
+                    "essential: false",
+                )
+            if dependency.condition == "HEALTHY" and not health_checked[target]:
+                _fail(
+                    f"{field}.condition",
+                    "HEALTHY",
+                    f"{target!r} has no health_check_command to become healthy with",
+                )
+
+
 # -- entry point ---------------------------------------------------------------------------------
 
 
@@ -484,7 +799,7 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
     network = _network(
         args.get("network") or {},
         profile,
-        uses_secrets=bool(service.secrets),
+        uses_secrets=bool(service.secret_arns),
         log_retention_days=service.log_retention_days,
     )
     _check_outbound_path(network, service.assign_public_ip)

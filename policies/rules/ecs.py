@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from pulumi_policy import EnforcementLevel
+
 from policies.rules.base import PROD_CONFIG, GuardrailResourcePolicy
 from policies.rules.props import UNKNOWN, get, is_unknown, parse_json, truthy
 
@@ -136,6 +138,18 @@ def _logging(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
             )
 
 
+def _exec_off_in_prod(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not config.get("prod", False):
+        return
+    enabled = truthy(get(props, "enableExecuteCommand", False))
+    if not is_unknown(enabled) and enabled:
+        yield (
+            "enableExecuteCommand is true in production: whoever may call ecs:ExecuteCommand gets "
+            "a shell in the tasks. Enable ECS Exec only to debug (FargateApp default: "
+            "enable_execute_command false)."
+        )
+
+
 def _container_insights(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
     settings = get(props, "settings", [])
     if is_unknown(settings):
@@ -206,6 +220,16 @@ POLICIES = [
         description="Fargate services must run on the LATEST platform version.",
         resource_types=[SERVICE],
         check=_latest_platform,
+    ),
+    GuardrailResourcePolicy(
+        name="ecs-exec-off-in-prod",
+        controls=("CKV_AWS_223", "CKV_AWS_224"),
+        description="ECS services should not enable ECS Exec (a shell in running tasks) in "
+        "production.",
+        resource_types=[SERVICE],
+        check=_exec_off_in_prod,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        config=PROD_CONFIG,
     ),
     GuardrailResourcePolicy(
         name="ecs-cluster-container-insights",

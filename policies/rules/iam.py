@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from components.iam_documents import ECS_EXEC_ACTIONS
 from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, StackView
 from policies.rules.props import as_list, get, is_unknown, parse_json
 
@@ -20,10 +21,7 @@ ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 DEFAULT_WILDCARD_RESOURCE_ACTIONS = [
     "ecr:GetAuthorizationToken",
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
+    *ECS_EXEC_ACTIONS,
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.args import FargateAppArgs
+from components.args import FargateAppArgs, SidecarArgs
 from components.docs import ARG_SETTINGS, attribute_docstrings, static_defaults
 from components.profiles import DEFAULT_PROFILE, PROFILES
 from components.settings import (
@@ -24,6 +24,7 @@ from components.settings import (
     AutoscalingSettings,
     LoadBalancerSettings,
     NetworkSettings,
+    SidecarSettings,
     field_default,
 )
 from components.validation import annotations_of, resolve_settings, typed_dict_of
@@ -38,6 +39,7 @@ GROUPS: dict[str, tuple[str, type]] = {
 NO_DEFAULT = {"environment", "secrets", "health_check_command", "tags", "network"}
 NO_DEFAULT |= {"load_balancer", "autoscaling", "vpc_id", "public_subnet_ids"}
 NO_DEFAULT |= {"private_subnet_ids", "certificate_arn"}
+NO_DEFAULT |= {"task_role_policy_arns", "task_role_statements", "sidecars"}
 #: The prod profile requires HTTPS (for resolving to succeed).
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/x"
 REFERENCED_VALUE = 3  # a value no default has, given to an arg another default refers to
@@ -191,3 +193,30 @@ def test_the_check_fails_when_a_profile_default_changes_without_its_docstring(mo
         test_documented_default_is_the_one_the_code_uses(
             "network", "az_count", _doc("network", "az_count")
         )
+
+
+#: The least a sidecar needs; every other key of it has its documented default.
+SIDECAR = {"name": "agent", "image": "agent:1"}
+SIDECAR_DOCUMENTED = [
+    (key, doc) for key, doc in attribute_docstrings(SidecarArgs).items() if "Default" in doc
+]
+
+
+@pytest.mark.parametrize(("key", "doc"), SIDECAR_DOCUMENTED, ids=[k for k, _ in SIDECAR_DOCUMENTED])
+def test_documented_sidecar_default_is_the_one_the_code_uses(key, doc):
+    stated = re.search(r"Default:? (`[^`]*`|[^ ;]+(?: [a-z]+)*)", re.sub(r"\s+", " ", doc))
+    assert stated, f"no readable default in {doc!r}"
+    expected = _literal(stated.group(1))
+    (sidecar,) = resolve_settings({"sidecars": [SIDECAR]}).service.sidecars
+    assert getattr(sidecar, key) == expected
+    assert field_default(key, SidecarSettings) == expected
+
+
+def test_every_sidecar_key_with_a_default_documents_it():
+    required_or_absent = {"name", "image", "command", "entry_point", "port_mappings"}
+    required_or_absent |= {"environment", "secrets", "health_check_command", "depends_on"}
+    assert [
+        key
+        for key, doc in attribute_docstrings(SidecarArgs).items()
+        if "Default" not in doc and key not in required_or_absent
+    ] == []

@@ -63,15 +63,16 @@ def test_pack_config_schema_covers_tls_policies_required_tags_and_prod() -> None
     assert prod_aware == {
         "alb-deletion-protection",
         "alb-http-redirects-to-https",
+        "ecs-exec-off-in-prod",
         "ecs-readonly-root-filesystem",
         "log-group-retention",
         "vpc-flow-logs",
     }
 
 
-def test_only_the_access_log_and_world_ingress_rules_are_advisory_by_default() -> None:
+def test_only_the_access_log_world_ingress_and_ecs_exec_rules_are_advisory_by_default() -> None:
     advisory = {p.name for p in ALL_POLICIES if p.enforcement_level == EnforcementLevel.ADVISORY}
-    assert advisory == {"alb-access-logs", "sg-world-ingress"}
+    assert advisory == {"alb-access-logs", "sg-world-ingress", "ecs-exec-off-in-prod"}
 
 
 def test_main_builds_one_pack_with_every_policy(monkeypatch) -> None:

@@ -108,6 +108,15 @@ CASES = [
         "platformVersion is '1.3.0'",
     ),
     Case(
+        "ecs-exec-off-in-prod",
+        SERVICE,
+        {"enableExecuteCommand": False},
+        {"enableExecuteCommand": True},
+        {"enableExecuteCommand": UB},
+        "enableExecuteCommand is true in production",
+        PROD,
+    ),
+    Case(
         "ecs-cluster-container-insights",
         CLUSTER,
         {"settings": [{"name": "containerInsights", "value": "enabled"}]},
