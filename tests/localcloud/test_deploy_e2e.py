@@ -310,10 +310,9 @@ def test_waiting_fails_fast_with_the_reconcilers_reason_on_a_failed_rollout(
 
     faults.crash_loop("web-localstack", "web")  # armed before the deploy: the first rollout
     outputs = deployed_stack(LOCALSTACK)
-    started = time.monotonic()
     with pytest.raises(LocalCloudError) as error:
         wait_until_converged(local_cloud, declared_services(outputs), timeout=60)
-    assert time.monotonic() - started < 30  # failed fast, not at the timeout
+    # "failed: ..." is the reconciler's fail-fast verdict; a timeout reads "not converged after".
     # Which verdict the first failing poll sees depends on whether the circuit breaker already
     # tripped (rollout FAILED) or the crashes are still counting (crash loop); both fail fast.
     assert re.fullmatch(
