@@ -118,7 +118,7 @@ class Service(Component):
         self._tags = dict(tags or {})
         context = AwsContext.of(self)
         family = ecs_name(name)
-        cluster = self._cluster(name, family)
+        cluster, capacity_providers = self._cluster(name, family)
         log_group = self._log_group(name, family)
         execution_role, task_role = self._roles(name, context)
         security_group = self._task_security_group(name, vpc_id, load_balancer_security_group_id)
@@ -132,7 +132,7 @@ class Service(Component):
             subnet_ids,
             security_group,
             target_group_arn,
-            service_depends_on,
+            [capacity_providers, *service_depends_on],
         )
         if settings.autoscaling:
             self._autoscaling(name, settings.autoscaling, cluster, service, request_count_label)
@@ -149,8 +149,11 @@ class Service(Component):
         self.region = context.region
         self._register_declared_outputs()
 
-    def _cluster(self, name: str, family: str) -> aws.ecs.Cluster:
-        """The cluster with Container Insights, offering FARGATE (default) and FARGATE_SPOT."""
+    def _cluster(
+        self, name: str, family: str
+    ) -> tuple[aws.ecs.Cluster, aws.ecs.ClusterCapacityProviders]:
+        """The cluster with Container Insights, and its association with FARGATE (default) and
+        FARGATE_SPOT, which a service naming either provider must wait for."""
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=family,
@@ -158,14 +161,14 @@ class Service(Component):
             tags=self._tags,
             opts=self._child(),
         )
-        aws.ecs.ClusterCapacityProviders(
+        capacity_providers = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
             cluster_name=cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1}],
             opts=self._child(),
         )
-        return cluster
+        return cluster, capacity_providers
 
     def _log_group(self, name: str, family: str) -> aws.cloudwatch.LogGroup:
         """The container's log group, with the configured retention."""
@@ -298,7 +301,10 @@ class Service(Component):
         target_group_arn: pulumi.Input[str],
         depends_on: Sequence[pulumi.Resource],
     ) -> aws.ecs.Service:
-        """The service: rolling deploys with the circuit breaker, tasks in the target group."""
+        """The service: rolling deploys with the circuit breaker, tasks in the target group.
+
+        ``depends_on`` includes the cluster's capacity-provider association: CreateService with a
+        FARGATE/FARGATE_SPOT strategy fails if it runs before the association exists."""
         settings = self._settings
         provider = "FARGATE_SPOT" if settings.spot else "FARGATE"
         return aws.ecs.Service(
