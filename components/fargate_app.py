@@ -13,7 +13,7 @@ from .network import Network
 from .registry import Registry
 from .service import Service
 from .settings import AppSettings
-from .validation import resolve_settings
+from .validation import check_app_name, resolve_settings
 
 __all__ = ["OUTPUT_NAMES", "FargateApp", "ReconcileTarget"]
 
@@ -68,7 +68,8 @@ class FargateApp(pulumi.ComponentResource):
         args: FargateAppArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings = resolve_settings(args)  # raises before anything is registered
+        check_app_name(name)  # these raise before anything is registered
+        settings = resolve_settings(args)
         super().__init__("fargate-app:index:FargateApp", name, None, opts)
         tags = {**settings.tags, "app": name, "stack": pulumi.get_stack()}
         tags[MANAGED_BY_TAG[0]] = MANAGED_BY_TAG[1]

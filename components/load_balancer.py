@@ -10,7 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .component import Component
-from .naming import elb_name
+from .name_rules import SECURITY_GROUP, SECURITY_GROUP_DESCRIPTION
+from .naming import auto_name, elb_name, fit_text
 from .settings import LoadBalancerSettings
 
 DEREGISTRATION_DELAY_SECONDS = 30
@@ -109,8 +110,12 @@ class LoadBalancer(Component):
         """The ALB's security group: each listener port open to each allowed CIDR."""
         security_group = aws.ec2.SecurityGroup(
             f"{name}-alb",
+            **auto_name(SECURITY_GROUP, f"{name}-alb"),
             vpc_id=vpc_id,
-            description=f"ALB of {name}: listener ports from the allowed CIDRs only",
+            description=fit_text(
+                SECURITY_GROUP_DESCRIPTION,
+                f"ALB of {name}: listener ports from the allowed CIDRs only",
+            ),
             tags={**self._tags, "Name": f"{name}-alb"},
             opts=self._child(),
         )

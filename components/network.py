@@ -11,7 +11,8 @@ import pulumi_aws as aws
 from .aws_context import AwsContext
 from .component import Component
 from .iam_documents import flow_log_write_policy, service_trust_policy
-from .naming import ecs_name
+from .name_rules import IAM_ROLE, IAM_ROLE_DESCRIPTION, IAM_ROLE_POLICY, SECURITY_GROUP
+from .naming import auto_name, ecs_name, fit_text
 from .settings import NetworkSettings
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
 
@@ -259,6 +260,7 @@ class Network(Component):
         """The interface endpoints' group: HTTPS in from the VPC's CIDR only."""
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
+            **auto_name(SECURITY_GROUP, f"{name}-endpoints"),
             vpc_id=vpc.id,
             description="VPC interface endpoints: HTTPS from inside the VPC only",
             tags={**self._tags, "Name": f"{name}-endpoints"},
@@ -294,17 +296,21 @@ class Network(Component):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            **auto_name(IAM_ROLE, f"{name}-flow-logs"),
             assume_role_policy=service_trust_policy(
                 "vpc-flow-logs.amazonaws.com",
                 context.account_id,
                 f"arn:{context.partition}:ec2:{context.region}:{context.account_id}:vpc-flow-log/*",
             ),
-            description=f"VPC flow logs of {name}: write to its flow log group only",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION, f"VPC flow logs of {name}: write to its flow log group only"
+            ),
             tags=self._tags,
             opts=self._child(),
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
+            **auto_name(IAM_ROLE_POLICY, f"{name}-flow-logs"),
             role=role.id,
             policy=log_group.arn.apply(flow_log_write_policy),
             opts=self._child(),

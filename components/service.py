@@ -12,7 +12,14 @@ import pulumi_aws as aws
 from .aws_context import AwsContext
 from .component import Component
 from .iam_documents import secrets_read_policy, task_trust_policy
-from .naming import ecs_name, service_name
+from .name_rules import (
+    IAM_ROLE,
+    IAM_ROLE_DESCRIPTION,
+    IAM_ROLE_POLICY,
+    SECURITY_GROUP,
+    SECURITY_GROUP_DESCRIPTION,
+)
+from .naming import auto_name, ecs_name, fit_text, service_name
 from .settings import AutoscalingSettings, ServiceSettings
 
 CONTAINER_NAME = "app"
@@ -186,8 +193,12 @@ class Service(Component):
         trust = task_trust_policy(context.account_id, context.partition, context.region)
         execution_role = aws.iam.Role(
             f"{name}-execution",
+            **auto_name(IAM_ROLE, f"{name}-execution"),
             assume_role_policy=trust,
-            description=f"ECS task execution role of {name}: pull image, write logs, read secrets",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION,
+                f"ECS task execution role of {name}: pull image, write logs, read secrets",
+            ),
             tags=self._tags,
             opts=self._child(),
         )
@@ -200,6 +211,7 @@ class Service(Component):
         if self._settings.secrets:
             aws.iam.RolePolicy(
                 f"{name}-secrets",
+                **auto_name(IAM_ROLE_POLICY, f"{name}-secrets"),
                 role=execution_role.id,
                 policy=pulumi.Output.all(*self._settings.secrets.values()).apply(
                     secrets_read_policy
@@ -208,8 +220,12 @@ class Service(Component):
             )
         task_role = aws.iam.Role(
             f"{name}-task",
+            **auto_name(IAM_ROLE, f"{name}-task"),
             assume_role_policy=trust,
-            description=f"Role of {name}'s application code; no permissions unless you attach them",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION,
+                f"Role of {name}'s application code; no permissions unless you attach them",
+            ),
             tags=self._tags,
             opts=self._child(),
         )
@@ -225,8 +241,12 @@ class Service(Component):
         port = self._settings.container_port
         security_group = aws.ec2.SecurityGroup(
             f"{name}-tasks",
+            **auto_name(SECURITY_GROUP, f"{name}-tasks"),
             vpc_id=vpc_id,
-            description=f"Tasks of {name}: container port from the load balancer only",
+            description=fit_text(
+                SECURITY_GROUP_DESCRIPTION,
+                f"Tasks of {name}: container port from the load balancer only",
+            ),
             tags={**self._tags, "Name": f"{name}-tasks"},
             opts=self._child(),
         )

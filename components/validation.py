@@ -22,6 +22,7 @@ from .fargate_limits import (
     LOG_RETENTION_DAYS,
     NAT_STRATEGIES,
 )
+from .name_rules import APP_NAME
 from .profiles import PROFILES
 from .settings import (
     MAX_COUNT_PER_MIN_COUNT,
@@ -469,6 +470,18 @@ def _tags(args: FargateAppArgs) -> dict[str, str]:
         if not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
             _fail(f"tags.{key}", value, f"tag values are strings of at most {TAG_VALUE_MAX} chars")
     return tags
+
+
+def check_app_name(name: Any) -> str:
+    """The FargateApp's name, if AWS accepts it in every name derived from it and as a tag."""
+    if not isinstance(name, str) or not APP_NAME.allows(name):
+        _fail(
+            "name",
+            name,
+            f"expected {APP_NAME.min_length} to {APP_NAME.max_length} letters, digits, spaces "
+            "or _.:/=+-@ (the name is every resource's app tag)",
+        )
+    return name
 
 
 # -- entry point ---------------------------------------------------------------------------------
