@@ -69,7 +69,9 @@ class NameRule:
 IAM_NAME = r"[\w+=,.@-]+"
 SECURITY_GROUP_TEXT = r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*"
 ECS_NAME = r"[A-Za-z0-9_-]+"
-ELB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# CreateTargetGroup's validation pattern, (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$ (as AWS and the
+# emulator report it): no hyphen first, last or twice in a row; applied to load balancers too.
+ELB_NAME = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 
 IAM_ROLE = NameRule("IAM role name", 64, IAM_NAME)
 IAM_ROLE_POLICY = NameRule("IAM role policy name", 128, IAM_NAME)

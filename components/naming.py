@@ -15,7 +15,7 @@ import unicodedata
 import pulumi
 
 from .fargate_limits import ELB_NAME_MAX
-from .name_rules import AUTONAME_EXAMPLE_SUFFIX, ECR_REPOSITORY, NameRule
+from .name_rules import AUTONAME_EXAMPLE_SUFFIX, ECR_REPOSITORY, LOAD_BALANCER, NameRule
 
 HASH_LENGTH = 7
 
@@ -40,7 +40,8 @@ def elb_name(app: str, *identity: object) -> str:
     suffix = short_hash(pulumi.get_project(), pulumi.get_stack(), app, *identity)
     prefix = sanitize(app)[: ELB_NAME_MAX - HASH_LENGTH - 1].strip("-")
     name = f"{prefix}-{suffix}"
-    return name if not name.startswith("internal-") else f"x{name[1:]}"
+    name = name if not name.startswith("internal-") else f"x{name[1:]}"
+    return name if LOAD_BALANCER.allows(name) else derived_name(LOAD_BALANCER, app, *identity)
 
 
 def ecs_name(app: str) -> str:

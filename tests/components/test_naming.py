@@ -77,6 +77,7 @@ AWKWARD_NAMES = [
         (LOAD_BALANCER, "web-" + "a" * 28, True),
         (LOAD_BALANCER, "web-" + "a" * 29, False),
         (TARGET_GROUP, "-web", False),
+        (TARGET_GROUP, "web--tg", False),
         (IAM_ROLE_DESCRIPTION, "Role of ñandú", True),
         (IAM_ROLE_DESCRIPTION, "Role of 应用", False),
     ],
