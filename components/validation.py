@@ -34,10 +34,18 @@ from .settings import (
     ServiceSettings,
 )
 
+# Partition, region and account as the Terraform AWS provider validates them (verify package).
+PARTITION = r"aws(?:-[a-z]+)*"
+REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+ACCOUNT = r"\d{12}"
 SECRET_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+"
-    r"|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$"
+    rf"^arn:{PARTITION}:(secretsmanager:{REGION}:{ACCOUNT}:secret:.+"
+    rf"|ssm:{REGION}:{ACCOUNT}:parameter/.+)$"
 )
+PRIVATE_ECR_IMAGE = re.compile(
+    rf"^{ACCOUNT}\.dkr\.ecr(?:-fips)?\.{REGION}\.amazonaws\.com(?:\.cn)?/"
+)
+"""An image in an account's private ECR registry, the only one VPC endpoints reach."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 24, 16
@@ -462,6 +470,26 @@ def _check_outbound_path(network: NetworkSettings, assign_public_ip: bool) -> No
         )
 
 
+def _check_image_reachable(network: NetworkSettings, service: ServiceSettings) -> None:
+    """Without NAT and public IPs, tasks reach only the private ECR behind the VPC endpoints."""
+    image = service.image
+    private_only = (
+        not network.bring_your_own
+        and network.nat_gateways == "none"
+        and not service.assign_public_ip
+    )
+    if private_only and image is not None and _is_known(image):
+        if not PRIVATE_ECR_IMAGE.match(str(image)):
+            _fail(
+                "image",
+                image,
+                "with network.nat_gateways: none, tasks pull only from this account's private "
+                "ECR through the VPC endpoints (ECR Public, Docker Hub and other registries are "
+                "unreachable): push the image to the app's repository and leave image unset, "
+                "use <account>.dkr.ecr.<region>.amazonaws.com/..., or set network.nat_gateways",
+            )
+
+
 def _tags(args: FargateAppArgs) -> dict[str, str]:
     tags = _str_map("tags", args.get("tags", {}))
     for key, value in tags.items():
@@ -501,6 +529,7 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
         log_retention_days=service.log_retention_days,
     )
     _check_outbound_path(network, service.assign_public_ip)
+    _check_image_reachable(network, service)
     defaults = PROFILES[profile]
     return AppSettings(
         profile=profile,
