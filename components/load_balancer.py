@@ -13,6 +13,7 @@ from .component import Component
 from .name_rules import SECURITY_GROUP, SECURITY_GROUP_DESCRIPTION
 from .naming import auto_name, elb_name, fit_text
 from .settings import LoadBalancerSettings
+from .unknowns import known_all
 
 DEREGISTRATION_DELAY_SECONDS = 30
 HEALTH_CHECK = {
@@ -73,14 +74,14 @@ class LoadBalancer(Component):
         https = settings.certificate_arn is not None
         self.security_group_id = security_group.id
         self.dns_name = load_balancer.dns_name
-        self.url = load_balancer.dns_name.apply(
-            lambda dns: f"{'https' if https else 'http'}://{dns}"
+        self.url = known_all(load_balancer.dns_name).apply(
+            lambda parts: f"{'https' if https else 'http'}://{parts[0]}"
         )
         self.load_balancer_arn = load_balancer.arn
         self.target_group_arn = target_group.arn
-        self.request_count_label = pulumi.Output.concat(
-            load_balancer.arn_suffix, "/", target_group.arn_suffix
-        )
+        self.request_count_label = known_all(
+            load_balancer.arn_suffix, target_group.arn_suffix
+        ).apply("/".join)
         self._register_declared_outputs()
 
     def allow_to(

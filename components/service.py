@@ -21,6 +21,7 @@ from .name_rules import (
 )
 from .naming import auto_name, ecs_name, fit_text, service_name
 from .settings import AutoscalingSettings, ServiceSettings
+from .unknowns import known_all
 
 CONTAINER_NAME = "app"
 HEALTH_CHECK_GRACE_SECONDS = 60
@@ -97,8 +98,9 @@ class Service(Component):
     """Name of the task role, for attaching policies to it."""
     execution_role_arn: pulumi.Output[str]
     """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
-    region: str
-    """Region the service runs in (of the AWS provider it is deployed with)."""
+    region: Optional[str]
+    """Region the service runs in (of the AWS provider it is deployed with; unset only under
+    test mocks that leave the region invoke unanswered)."""
 
     def __init__(
         self,
@@ -190,7 +192,9 @@ class Service(Component):
     def _roles(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.Role]:
         """The execution role (managed execution policy, plus reading exactly the secrets) and
         the task role (no permissions), both assumable only by this account's ECS tasks."""
-        trust = task_trust_policy(context.account_id, context.partition, context.region)
+        trust = known_all(context.account_id, context.partition, context.region).apply(
+            lambda parts: task_trust_policy(*parts)
+        )
         execution_role = aws.iam.Role(
             f"{name}-execution",
             **auto_name(IAM_ROLE, f"{name}-execution"),
@@ -205,7 +209,9 @@ class Service(Component):
         aws.iam.RolePolicyAttachment(
             f"{name}-execution",
             role=execution_role.name,
-            policy_arn=f"arn:{context.partition}:iam::aws:{TASK_EXECUTION_POLICY}",
+            policy_arn=known_all(context.partition).apply(
+                lambda parts: f"arn:{parts[0]}:iam::aws:{TASK_EXECUTION_POLICY}"
+            ),
             opts=self._child(),
         )
         if self._settings.secrets:
@@ -213,9 +219,7 @@ class Service(Component):
                 f"{name}-secrets",
                 **auto_name(IAM_ROLE_POLICY, f"{name}-secrets"),
                 role=execution_role.id,
-                policy=pulumi.Output.all(*self._settings.secrets.values()).apply(
-                    secrets_read_policy
-                ),
+                policy=known_all(*self._settings.secrets.values()).apply(secrets_read_policy),
                 opts=self._child(),
             )
         task_role = aws.iam.Role(
@@ -282,13 +286,12 @@ class Service(Component):
         log_group: aws.cloudwatch.LogGroup,
         execution_role: aws.iam.Role,
         task_role: aws.iam.Role,
-        region: str,
+        region: Optional[str],
     ) -> aws.ecs.TaskDefinition:
         """A Linux Fargate task definition running the single container."""
         settings = self._settings
-        definitions = pulumi.Output.all(
-            image, log_group.name, pulumi.Output.from_input(dict(settings.secrets))
-        )
+        secret_names = list(settings.secrets)
+        definitions = known_all(image, log_group.name, region, *settings.secrets.values())
         return aws.ecs.TaskDefinition(
             f"{name}-task",
             family=family,
@@ -304,7 +307,11 @@ class Service(Component):
             task_role_arn=task_role.arn,
             container_definitions=definitions.apply(
                 lambda values: container_definitions(
-                    settings, values[0], values[1], region, values[2]
+                    settings,
+                    values[0],
+                    values[1],
+                    values[2],
+                    dict(zip(secret_names, values[3:], strict=True)),
                 )
             ),
             tags=self._tags,
