@@ -13,7 +13,11 @@ Guide style::
     @pulumi.runtime.test
     def test_service_name():
         app = FargateApp("web", {"image": "nginx:1.27"})
-        return app.service_name.apply(lambda name: assert_equal(name, "web"))
+
+        def check(name):
+            assert name == "web"
+
+        return app.service_name.apply(check)
 
 Or with this project's runner, which also records every registered resource::
 
