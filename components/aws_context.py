@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -10,11 +11,14 @@ import pulumi_aws as aws
 
 @dataclass(frozen=True)
 class AwsContext:
-    """The region, account id and partition of the AWS provider a component deploys with."""
+    """The region, account id and partition of the AWS provider a component deploys with.
 
-    region: str
-    account_id: str
-    partition: str
+    Each is ``None`` only under test mocks that answer the invoke with ``{}``; the component
+    treats that like an unknown (``unknowns.known_all``)."""
+
+    region: Optional[str]
+    account_id: Optional[str]
+    partition: Optional[str]
 
     @classmethod
     def of(cls, parent: pulumi.Resource) -> AwsContext:

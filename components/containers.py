@@ -11,6 +11,7 @@ from typing import Any, Optional
 import pulumi
 
 from .settings import PortMapping, ServiceSettings, SidecarSettings
+from .unknowns import known_tree
 
 CONTAINER_NAME = "app"
 """Name of the app's container; a sidecar may not take it."""
@@ -50,14 +51,15 @@ def resolved_container_definitions(
     settings: ServiceSettings,
     image: pulumi.Input[str],
     log_group: pulumi.Input[str],
-    region: str,
+    region: Optional[str],
 ) -> pulumi.Output[str]:
-    """``container_definitions`` once the image, log group, secrets and sidecar images are
-    known."""
-    values = pulumi.Output.from_input(
+    """``container_definitions`` once the image, log group, region, secrets and sidecar images
+    are known (unknown while any of them is, e.g. under mocks that leave them unset)."""
+    values = known_tree(
         {
             "image": image,
             "log_group": log_group,
+            "region": region,
             "secrets": dict(settings.secrets),
             "sidecars": [
                 {"image": sidecar.image, "secrets": dict(sidecar.secrets)}
@@ -70,7 +72,7 @@ def resolved_container_definitions(
             settings,
             known["image"],
             known["log_group"],
-            region,
+            known["region"],
             known["secrets"],
             [
                 dataclasses.replace(sidecar, **resolved)

@@ -13,7 +13,8 @@ from .network import Network
 from .registry import Registry
 from .service import Service
 from .settings import AppSettings
-from .validation import resolve_settings
+from .unknowns import known_all
+from .validation import check_app_name, resolve_settings
 
 __all__ = ["OUTPUT_NAMES", "FargateApp", "ReconcileTarget"]
 
@@ -73,7 +74,8 @@ class FargateApp(pulumi.ComponentResource):
         args: FargateAppArgs,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        settings = resolve_settings(args)  # raises before anything is registered
+        check_app_name(name)  # these raise before anything is registered
+        settings = resolve_settings(args)
         super().__init__("fargate-app:index:FargateApp", name, None, opts)
         tags = {**settings.tags, "app": name, "stack": pulumi.get_stack()}
         tags[MANAGED_BY_TAG[0]] = MANAGED_BY_TAG[1]
@@ -173,13 +175,16 @@ class FargateApp(pulumi.ComponentResource):
         self.listener_arns = pulumi.Output.all(*[item.arn for item in load_balancer.listeners])
         scaling = settings.service.autoscaling
         desired = settings.service.desired_count
-        self.reconcile = pulumi.Output.all(
-            service.cluster_name, service.service_name, load_balancer.target_group_arn
+        self.reconcile = known_all(
+            service.cluster_name,
+            service.service_name,
+            load_balancer.target_group_arn,
+            service.region,
         ).apply(
             lambda values: reconcile_target(
                 cluster=values[0],
                 service=values[1],
-                region=service.region,
+                region=values[3],
                 desired_count=desired,
                 min_count=scaling.min_count if scaling else None,
                 max_count=scaling.max_count if scaling else None,
@@ -192,7 +197,8 @@ def _image(settings: AppSettings, registry: Registry) -> pulumi.Input[str]:
     """The image given, or the component's repository URL with ``image_tag``."""
     if settings.service.image is not None:
         return settings.service.image
-    return pulumi.Output.concat(registry.repository_url, ":", settings.image_tag)
+    tag = settings.image_tag
+    return known_all(registry.repository_url).apply(lambda parts: f"{parts[0]}:{tag}")
 
 
 OUTPUT_NAMES: tuple[str, ...] = output_names(FargateApp)

@@ -53,21 +53,40 @@ def secrets_read_policy(secret_arns: Sequence[str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+FLOW_LOG_GROUP_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogStreams",
+)
+"""Of the permissions the VPC User Guide lists for publishing flow logs to CloudWatch Logs, those
+the Service Authorization Reference lets a policy scope to a log group or its streams."""
+
+FLOW_LOG_LIST_ACTIONS = ("logs:DescribeLogGroups",)
+"""The rest: List actions with no resource type, checked against the account and region's
+``log-group::log-stream:`` pseudo-resource, so ``log-group:*`` there is the narrowest grant."""
+
+
 def flow_log_write_policy(log_group_arn: str) -> str:
-    """What the flow log service needs on exactly one log group (and its streams)."""
+    """What the flow log service needs, on exactly one log group (and its streams) wherever
+    the action can be scoped, else on this account and region's log groups."""
+    account_and_region = ":".join(log_group_arn.split(":")[:5])
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
+                    "Sid": "WriteTheFlowLogGroup",
                     "Effect": "Allow",
-                    "Action": [
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
+                    "Action": list(FLOW_LOG_GROUP_ACTIONS),
                     "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-                }
+                },
+                {
+                    "Sid": "FindTheFlowLogGroup",
+                    "Effect": "Allow",
+                    "Action": list(FLOW_LOG_LIST_ACTIONS),
+                    "Resource": f"{account_and_region}:log-group:*",
+                },
             ],
         }
     )

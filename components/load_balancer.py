@@ -10,8 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 from .component import Component
-from .naming import elb_name
+from .name_rules import SECURITY_GROUP, SECURITY_GROUP_DESCRIPTION
+from .naming import auto_name, elb_name, fit_text
 from .settings import LoadBalancerSettings
+from .unknowns import known_all
 
 DEREGISTRATION_DELAY_SECONDS = 30
 HEALTH_CHECK = {
@@ -72,14 +74,14 @@ class LoadBalancer(Component):
         https = settings.certificate_arn is not None
         self.security_group_id = security_group.id
         self.dns_name = load_balancer.dns_name
-        self.url = load_balancer.dns_name.apply(
-            lambda dns: f"{'https' if https else 'http'}://{dns}"
+        self.url = known_all(load_balancer.dns_name).apply(
+            lambda parts: f"{'https' if https else 'http'}://{parts[0]}"
         )
         self.load_balancer_arn = load_balancer.arn
         self.target_group_arn = target_group.arn
-        self.request_count_label = pulumi.Output.concat(
-            load_balancer.arn_suffix, "/", target_group.arn_suffix
-        )
+        self.request_count_label = known_all(
+            load_balancer.arn_suffix, target_group.arn_suffix
+        ).apply("/".join)
         self._register_declared_outputs()
 
     def allow_to(
@@ -109,8 +111,12 @@ class LoadBalancer(Component):
         """The ALB's security group: each listener port open to each allowed CIDR."""
         security_group = aws.ec2.SecurityGroup(
             f"{name}-alb",
+            **auto_name(SECURITY_GROUP, f"{name}-alb"),
             vpc_id=vpc_id,
-            description=f"ALB of {name}: listener ports from the allowed CIDRs only",
+            description=fit_text(
+                SECURITY_GROUP_DESCRIPTION,
+                f"ALB of {name}: listener ports from the allowed CIDRs only",
+            ),
             tags={**self._tags, "Name": f"{name}-alb"},
             opts=self._child(),
         )

@@ -108,6 +108,8 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         elif type_ == "aws:ecs/service:Service":
             arn = f"arn:aws:ecs:{self.region}:{self.account}:service/{physical}"
             resource_id = arn
+        elif type_ == "aws:cloudwatch/logGroup:LogGroup":
+            arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{physical}"
         elif type_ == "aws:ecs/taskDefinition:TaskDefinition":
             arn = f"arn:aws:ecs:{self.region}:{self.account}:task-definition/{physical}:1"
             outputs["revision"] = 1

@@ -11,8 +11,10 @@ import pulumi_aws as aws
 from .aws_context import AwsContext
 from .component import Component
 from .iam_documents import flow_log_write_policy, service_trust_policy
-from .naming import ecs_name
+from .name_rules import IAM_ROLE, IAM_ROLE_DESCRIPTION, IAM_ROLE_POLICY, SECURITY_GROUP
+from .naming import auto_name, ecs_name, fit_text
 from .settings import NetworkSettings
+from .unknowns import known_all, unknown
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
 
 PRIVATE_SLOT_OFFSET = 4  # private subnets take slots 4..6 of the 8 equal slots of the VPC
@@ -61,11 +63,13 @@ class Network(Component):
         self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
         self._register_declared_outputs()
 
-    def _availability_zones(self, count: int) -> list[str]:
-        """The first ``count`` available AZs of the region, by name."""
+    def _availability_zones(self, count: int) -> list[pulumi.Input[str]]:
+        """The first ``count`` available AZs of the region, by name (unknown if unanswered)."""
         zones = aws.get_availability_zones(
             state="available", opts=pulumi.InvokeOptions(parent=self)
         )
+        if zones.names is None:  # test mocks answering {}: like the engine's unknowns
+            return [unknown() for _ in range(count)]
         if len(zones.names) < count:
             raise FargateAppConfigError(
                 f"FargateApp network.az_count: {count!r} is not allowed; "
@@ -104,7 +108,7 @@ class Network(Component):
         self,
         name: str,
         vpc: aws.ec2.Vpc,
-        zones: list[str],
+        zones: list[pulumi.Input[str]],
         slots: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
         internet_gateway: aws.ec2.InternetGateway,
     ) -> list[aws.ec2.Subnet]:
@@ -138,7 +142,7 @@ class Network(Component):
         self,
         name: str,
         vpc: aws.ec2.Vpc,
-        zones: list[str],
+        zones: list[pulumi.Input[str]],
         slots: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
     ) -> tuple[list[aws.ec2.Subnet], list[aws.ec2.RouteTable]]:
         """One private subnet per AZ (slots 4..), each with its own route table."""
@@ -150,7 +154,7 @@ class Network(Component):
             table = aws.ec2.RouteTable(
                 f"{name}-private-{index}",
                 vpc_id=vpc.id,
-                tags={**self._tags, "Name": f"{name}-private-{zone}"},
+                tags={**self._tags, "Name": pulumi.Output.concat(f"{name}-private-", zone)},
                 opts=self._child(),
             )
             aws.ec2.RouteTableAssociation(
@@ -168,7 +172,7 @@ class Network(Component):
         name: str,
         tier: str,
         index: int,
-        zone: str,
+        zone: pulumi.Input[str],
         vpc: aws.ec2.Vpc,
         cidr: ipaddress.IPv4Network | ipaddress.IPv6Network,
     ) -> aws.ec2.Subnet:
@@ -178,7 +182,11 @@ class Network(Component):
             availability_zone=zone,
             cidr_block=str(cidr),
             map_public_ip_on_launch=False,
-            tags={**self._tags, "Name": f"{name}-{tier}-{zone}", "tier": tier},
+            tags={
+                **self._tags,
+                "Name": pulumi.Output.concat(f"{name}-{tier}-", zone),
+                "tier": tier,
+            },
             opts=self._child(),
         )
 
@@ -233,7 +241,7 @@ class Network(Component):
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{region}.s3",
+            service_name=known_all(region).apply(lambda parts: f"com.amazonaws.{parts[0]}.s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in route_tables],
             tags={**self._tags, "Name": f"{name}-s3"},
@@ -246,7 +254,9 @@ class Network(Component):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=known_all(region).apply(
+                    lambda parts, service=service: f"com.amazonaws.{parts[0]}.{service}"
+                ),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in subnets],
@@ -259,6 +269,7 @@ class Network(Component):
         """The interface endpoints' group: HTTPS in from the VPC's CIDR only."""
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
+            **auto_name(SECURITY_GROUP, f"{name}-endpoints"),
             vpc_id=vpc.id,
             description="VPC interface endpoints: HTTPS from inside the VPC only",
             tags={**self._tags, "Name": f"{name}-endpoints"},
@@ -294,19 +305,27 @@ class Network(Component):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=service_trust_policy(
-                "vpc-flow-logs.amazonaws.com",
-                context.account_id,
-                f"arn:{context.partition}:ec2:{context.region}:{context.account_id}:vpc-flow-log/*",
+            **auto_name(IAM_ROLE, f"{name}-flow-logs"),
+            assume_role_policy=known_all(
+                context.account_id, context.partition, context.region
+            ).apply(
+                lambda parts: service_trust_policy(
+                    "vpc-flow-logs.amazonaws.com",
+                    parts[0],
+                    f"arn:{parts[1]}:ec2:{parts[2]}:{parts[0]}:vpc-flow-log/*",
+                )
             ),
-            description=f"VPC flow logs of {name}: write to its flow log group only",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION, f"VPC flow logs of {name}: write to its flow log group only"
+            ),
             tags=self._tags,
             opts=self._child(),
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
+            **auto_name(IAM_ROLE_POLICY, f"{name}-flow-logs"),
             role=role.id,
-            policy=log_group.arn.apply(flow_log_write_policy),
+            policy=known_all(log_group.arn).apply(lambda parts: flow_log_write_policy(parts[0])),
             opts=self._child(),
         )
         aws.ec2.FlowLog(

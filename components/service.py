@@ -17,8 +17,16 @@ from .iam_documents import (
     statements_policy,
     task_trust_policy,
 )
-from .naming import ecs_name, service_name
+from .name_rules import (
+    IAM_ROLE,
+    IAM_ROLE_DESCRIPTION,
+    IAM_ROLE_POLICY,
+    SECURITY_GROUP,
+    SECURITY_GROUP_DESCRIPTION,
+)
+from .naming import auto_name, ecs_name, fit_text, service_name
 from .settings import AutoscalingSettings, ServiceSettings
+from .unknowns import known_all
 
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
@@ -53,8 +61,9 @@ class Service(Component):
     """ARN of the role ECS uses to pull the image, write logs and read the secrets."""
     execution_role_name: pulumi.Output[str]
     """Name of the execution role."""
-    region: str
-    """Region the service runs in (of the AWS provider it is deployed with)."""
+    region: Optional[str]
+    """Region the service runs in (of the AWS provider it is deployed with; unset only under
+    test mocks that leave the region invoke unanswered)."""
 
     def __init__(
         self,
@@ -81,7 +90,7 @@ class Service(Component):
         self._tags = dict(tags or {})
         context = AwsContext.of(self)
         family = ecs_name(name)
-        cluster = self._cluster(name, family)
+        cluster, capacity_providers = self._cluster(name, family)
         log_group = self._log_group(name, family)
         execution_role, task_role = self._roles(name, context)
         self._task_role_permissions(name, task_role)
@@ -96,7 +105,7 @@ class Service(Component):
             subnet_ids,
             security_group,
             target_group_arn,
-            service_depends_on,
+            [capacity_providers, *service_depends_on],
         )
         if settings.autoscaling:
             self._autoscaling(name, settings.autoscaling, cluster, service, request_count_label)
@@ -114,8 +123,11 @@ class Service(Component):
         self.region = context.region
         self._register_declared_outputs()
 
-    def _cluster(self, name: str, family: str) -> aws.ecs.Cluster:
-        """The cluster with Container Insights, offering FARGATE (default) and FARGATE_SPOT."""
+    def _cluster(
+        self, name: str, family: str
+    ) -> tuple[aws.ecs.Cluster, aws.ecs.ClusterCapacityProviders]:
+        """The cluster with Container Insights, and its association with FARGATE (default) and
+        FARGATE_SPOT, which a service naming either provider must wait for."""
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=family,
@@ -123,14 +135,14 @@ class Service(Component):
             tags=self._tags,
             opts=self._child(),
         )
-        aws.ecs.ClusterCapacityProviders(
+        capacity_providers = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
             cluster_name=cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1}],
             opts=self._child(),
         )
-        return cluster
+        return cluster, capacity_providers
 
     def _log_group(self, name: str, family: str) -> aws.cloudwatch.LogGroup:
         """The container's log group, with the configured retention."""
@@ -145,31 +157,44 @@ class Service(Component):
     def _roles(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.Role]:
         """The execution role (managed execution policy, plus reading exactly the secrets) and
         the task role (no permissions), both assumable only by this account's ECS tasks."""
-        trust = task_trust_policy(context.account_id, context.partition, context.region)
+        trust = known_all(context.account_id, context.partition, context.region).apply(
+            lambda parts: task_trust_policy(*parts)
+        )
         execution_role = aws.iam.Role(
             f"{name}-execution",
+            **auto_name(IAM_ROLE, f"{name}-execution"),
             assume_role_policy=trust,
-            description=f"ECS task execution role of {name}: pull image, write logs, read secrets",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION,
+                f"ECS task execution role of {name}: pull image, write logs, read secrets",
+            ),
             tags=self._tags,
             opts=self._child(),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-execution",
             role=execution_role.name,
-            policy_arn=f"arn:{context.partition}:iam::aws:{TASK_EXECUTION_POLICY}",
+            policy_arn=known_all(context.partition).apply(
+                lambda parts: f"arn:{parts[0]}:iam::aws:{TASK_EXECUTION_POLICY}"
+            ),
             opts=self._child(),
         )
         if self._settings.secret_arns:
             aws.iam.RolePolicy(
                 f"{name}-secrets",
+                **auto_name(IAM_ROLE_POLICY, f"{name}-secrets"),
                 role=execution_role.id,
-                policy=pulumi.Output.all(*self._settings.secret_arns).apply(secrets_read_policy),
+                policy=known_all(*self._settings.secret_arns).apply(secrets_read_policy),
                 opts=self._child(),
             )
         task_role = aws.iam.Role(
             f"{name}-task",
+            **auto_name(IAM_ROLE, f"{name}-task"),
             assume_role_policy=trust,
-            description=f"Role of {name}'s application code; no permissions unless you attach them",
+            description=fit_text(
+                IAM_ROLE_DESCRIPTION,
+                f"Role of {name}'s application code; no permissions unless you attach them",
+            ),
             tags=self._tags,
             opts=self._child(),
         )
@@ -189,6 +214,7 @@ class Service(Component):
         if settings.task_role_statements:
             aws.iam.RolePolicy(
                 f"{name}-task-permissions",
+                **auto_name(IAM_ROLE_POLICY, f"{name}-task-permissions"),
                 role=task_role.id,
                 policy=pulumi.Output.from_input(list(settings.task_role_statements)).apply(
                     statements_policy
@@ -198,6 +224,7 @@ class Service(Component):
         if settings.enable_execute_command:
             aws.iam.RolePolicy(
                 f"{name}-ecs-exec",
+                **auto_name(IAM_ROLE_POLICY, f"{name}-ecs-exec"),
                 role=task_role.id,
                 policy=ecs_exec_policy(),
                 opts=self._child(),
@@ -213,8 +240,12 @@ class Service(Component):
         port = self._settings.container_port
         security_group = aws.ec2.SecurityGroup(
             f"{name}-tasks",
+            **auto_name(SECURITY_GROUP, f"{name}-tasks"),
             vpc_id=vpc_id,
-            description=f"Tasks of {name}: container port from the load balancer only",
+            description=fit_text(
+                SECURITY_GROUP_DESCRIPTION,
+                f"Tasks of {name}: container port from the load balancer only",
+            ),
             tags={**self._tags, "Name": f"{name}-tasks"},
             opts=self._child(),
         )
@@ -250,7 +281,7 @@ class Service(Component):
         log_group: aws.cloudwatch.LogGroup,
         execution_role: aws.iam.Role,
         task_role: aws.iam.Role,
-        region: str,
+        region: Optional[str],
     ) -> aws.ecs.TaskDefinition:
         """A Linux Fargate task definition running the app's container and its sidecars."""
         settings = self._settings
@@ -286,7 +317,10 @@ class Service(Component):
         target_group_arn: pulumi.Input[str],
         depends_on: Sequence[pulumi.Resource],
     ) -> aws.ecs.Service:
-        """The service: rolling deploys with the circuit breaker, tasks in the target group."""
+        """The service: rolling deploys with the circuit breaker, tasks in the target group.
+
+        ``depends_on`` includes the cluster's capacity-provider association: CreateService with a
+        FARGATE/FARGATE_SPOT strategy fails if it runs before the association exists."""
         settings = self._settings
         provider = "FARGATE_SPOT" if settings.spot else "FARGATE"
         return aws.ecs.Service(

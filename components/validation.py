@@ -39,6 +39,7 @@ from .fargate_limits import (
     POLICY_STATEMENT_EFFECTS,
     PORT_PROTOCOLS,
 )
+from .name_rules import APP_NAME
 from .profiles import PROFILES
 from .settings import (
     MAX_COUNT_PER_MIN_COUNT,
@@ -53,10 +54,18 @@ from .settings import (
     SidecarSettings,
 )
 
+# Partition, region and account as the Terraform AWS provider validates them (verify package).
+PARTITION = r"aws(?:-[a-z]+)*"
+REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+ACCOUNT = r"\d{12}"
 SECRET_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+"
-    r"|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$"
+    rf"^arn:{PARTITION}:(secretsmanager:{REGION}:{ACCOUNT}:secret:.+"
+    rf"|ssm:{REGION}:{ACCOUNT}:parameter/.+)$"
 )
+PRIVATE_ECR_IMAGE = re.compile(
+    rf"^{ACCOUNT}\.dkr\.ecr(?:-fips)?\.{REGION}\.amazonaws\.com(?:\.cn)?/"
+)
+"""An image in an account's private ECR registry, the only one VPC endpoints reach."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 24, 16
@@ -482,6 +491,26 @@ def _check_outbound_path(network: NetworkSettings, assign_public_ip: bool) -> No
         )
 
 
+def _check_image_reachable(network: NetworkSettings, service: ServiceSettings) -> None:
+    """Without NAT and public IPs, tasks reach only the private ECR behind the VPC endpoints."""
+    image = service.image
+    private_only = (
+        not network.bring_your_own
+        and network.nat_gateways == "none"
+        and not service.assign_public_ip
+    )
+    if private_only and image is not None and _is_known(image):
+        if not PRIVATE_ECR_IMAGE.match(str(image)):
+            _fail(
+                "image",
+                image,
+                "with network.nat_gateways: none, tasks pull only from this account's private "
+                "ECR through the VPC endpoints (ECR Public, Docker Hub and other registries are "
+                "unreachable): push the image to the app's repository and leave image unset, "
+                "use <account>.dkr.ecr.<region>.amazonaws.com/..., or set network.nat_gateways",
+            )
+
+
 def _tags(args: FargateAppArgs) -> dict[str, str]:
     tags = _str_map("tags", args.get("tags", {}))
     for key, value in tags.items():
@@ -490,6 +519,18 @@ def _tags(args: FargateAppArgs) -> dict[str, str]:
         if not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
             _fail(f"tags.{key}", value, f"tag values are strings of at most {TAG_VALUE_MAX} chars")
     return tags
+
+
+def check_app_name(name: Any) -> str:
+    """The FargateApp's name, if AWS accepts it in every name derived from it and as a tag."""
+    if not isinstance(name, str) or not APP_NAME.allows(name):
+        _fail(
+            "name",
+            name,
+            f"expected {APP_NAME.min_length} to {APP_NAME.max_length} letters, digits, spaces "
+            "or _.:/=+-@ (the name is every resource's app tag)",
+        )
+    return name
 
 
 # -- what importing teams add: task role permissions, sidecars, exec, storage, stop timeout ----
@@ -803,6 +844,7 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
         log_retention_days=service.log_retention_days,
     )
     _check_outbound_path(network, service.assign_public_ip)
+    _check_image_reachable(network, service)
     defaults = PROFILES[profile]
     return AppSettings(
         profile=profile,

@@ -6,8 +6,7 @@ import secrets
 import threading
 from typing import Any
 
-#: Pulumi's auto-name suffix: a dash and 7 random hex characters.
-AUTONAME_SUFFIX_LENGTH = 8
+from components.name_rules import AUTONAME_SUFFIX_LENGTH
 
 
 class DeployContext:
@@ -42,7 +41,7 @@ class DeployContext:
 
 def autoname(logical: str, max_length: int = 255, lowercase: bool = False) -> str:
     """Pulumi's auto-name: ``<logical>-<7 hex>``, the logical part cut to fit *max_length*."""
-    suffix = "-" + secrets.token_hex(4)[:7]
+    suffix = "-" + secrets.token_hex(4)[: AUTONAME_SUFFIX_LENGTH - 1]
     name = logical[: max_length - len(suffix)] + suffix
     return name.lower() if lowercase else name
 

@@ -129,11 +129,23 @@ def test_flow_logs_capture_all_traffic_into_a_retained_group_through_a_scoped_ro
     policy = next(
         p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
     )
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
-    assert statement["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:log-stream:*"]
-    assert set(statement["Action"]) == {
+    write, find = json.loads(policy.inputs["policy"])["Statement"]
+    assert write["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:log-stream:*"]
+    assert set(write["Action"]) == {
+        "logs:CreateLogGroup",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+    }
+    # DescribeLogGroups has no resource type: this account and region's groups, never "*".
+    assert find["Action"] == ["logs:DescribeLogGroups"]
+    assert find["Resource"] == "arn:aws:logs:us-east-1:123456789012:log-group:*"
+    # Together: every permission the VPC User Guide lists for publishing flow logs to CloudWatch.
+    assert set(write["Action"]) | set(find["Action"]) == {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     }
 

@@ -20,6 +20,17 @@ def test_cluster_has_container_insights_and_both_fargate_capacity_providers(app)
     assert sorted(capacity.inputs["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
 
 
+@pytest.mark.parametrize("args", [{}, {"spot": True}])
+def test_service_is_created_after_the_cluster_offers_its_capacity_providers(app, args):
+    result = app(args)
+    capacity = result.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    service = result.one("aws:ecs/service:Service")
+    assert capacity.urn in service.dependencies
+    # ... and still after the listeners, so the target group is attached when tasks register.
+    listener_urns = {listener.urn for listener in result.of_type("aws:lb/listener:Listener")}
+    assert listener_urns <= set(service.dependencies)
+
+
 def test_roles_trust_only_ecs_tasks_of_this_account(app):
     result = app({})
     roles = result.of_type(ROLE)

@@ -169,3 +169,63 @@ def test_autoscaling_without_desired_count_starts_inside_the_range():
     settings = resolve_settings({"autoscaling": {"min_count": 3, "max_count": 6}})
     assert settings.service.desired_count == 3
     assert settings.service.autoscaling.cpu_target == 70.0
+
+
+NAT_LESS = {"network": {"nat_gateways": "none", "vpc_endpoints": True}}
+ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.0"
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["nginx:1.27", "public.ecr.aws/nginx/nginx:1.27", "ghcr.io/acme/web:1", "docker.io/web"],
+)
+def test_without_nat_an_image_outside_private_ecr_is_refused_with_what_to_do(image):
+    with pytest.raises(FargateAppConfigError) as caught:
+        resolve_settings({**NAT_LESS, "image": image})
+    message = str(caught.value)
+    assert message.startswith(f"FargateApp image: {image!r} is not allowed; with network.")
+    assert "push the image to the app's repository and leave image unset" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {**NAT_LESS, "image": ECR_IMAGE},
+        {**NAT_LESS, "image": "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1"},
+        NAT_LESS,
+        {"network": {"nat_gateways": "none"}, "assign_public_ip": True, "image": "nginx:1.27"},
+        {"network": {"nat_gateways": "single"}, "image": "nginx:1.27"},
+    ],
+)
+def test_images_tasks_can_reach_are_accepted(args):
+    assert resolve_settings(args).service.image == args.get("image")
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:ssm:useast1:123456789012:parameter/web/key",
+        "arn:aws:ssm:us-east-1:12345678901:parameter/web/key",
+        "arn:aws:secretsmanager:US-EAST-1:123456789012:secret:db-AbCdEf",
+        "arn:aws:secretsmanager:us-east:123456789012:secret:db-AbCdEf",
+        "arn:aws:secretsmanager:us-east-1:acct:secret:db-AbCdEf",
+        "arn:awsx:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+    ],
+)
+def test_a_secret_arn_with_a_malformed_partition_region_or_account_is_refused(arn):
+    with pytest.raises(FargateAppConfigError, match=r"^FargateApp secrets.DB: '.*' is not allowed"):
+        resolve_settings({"secrets": {"DB": arn}})
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:ssm:us-east-1:123456789012:parameter/web/key",
+        "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:db-AbCdEf",
+        "arn:aws-cn:ssm:cn-northwest-1:123456789012:parameter/key",
+        "arn:aws:secretsmanager:ap-southeast-5:123456789012:secret:db-AbCdEf",
+    ],
+)
+def test_secret_arns_of_every_partition_are_accepted(arn):
+    assert resolve_settings({"secrets": {"DB": arn}}).service.secrets == {"DB": arn}

@@ -290,3 +290,14 @@ def test_other_resource_types_are_ignored(case: Case) -> None:
 def test_every_resource_policy_has_a_case() -> None:
     resource_policies = {p.name for p in ALL_POLICIES if isinstance(p, GuardrailResourcePolicy)}
     assert resource_policies == {case.policy for case in CASES}
+
+
+def test_the_flow_log_role_policy_passes_the_wildcard_rule():
+    from components.iam_documents import flow_log_write_policy
+
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/web-prod/flow-logs"
+    policy = flow_log_write_policy(arn)
+    assert resource_violations("iam-no-wildcards", ROLE_POLICY, {"policy": policy}) == []
+    # The same actions on every resource would be flagged: the rule does look at this document.
+    star = json.dumps({"Statement": [{**json.loads(policy)["Statement"][1], "Resource": "*"}]})
+    assert resource_violations("iam-no-wildcards", ROLE_POLICY, {"policy": star}) != []
