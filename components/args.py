@@ -218,7 +218,7 @@ class FargateAppArgs(TypedDict):
     enable_execute_command: NotRequired[bool]
     """ECS Exec: shell into running tasks (`aws ecs execute-command`). Adds exactly the four
     `ssmmessages` channel permissions to the task role. Default false; the policy pack flags it
-    in prod (CKV_AWS_223/224, advisory)."""
+    in prod (FA.4, advisory)."""
     ephemeral_storage_gib: NotRequired[int]
     """Task ephemeral storage in GiB, 21 to 200. Default: not set (Fargate gives 20 GiB)."""
     stop_timeout: NotRequired[int]

@@ -223,9 +223,10 @@ POLICIES = [
     ),
     GuardrailResourcePolicy(
         name="ecs-exec-off-in-prod",
-        controls=("CKV_AWS_223", "CKV_AWS_224"),
+        controls=("FA.4",),
         description="ECS services should not enable ECS Exec (a shell in running tasks) in "
-        "production.",
+        "production (local control; checkov's CKV_AWS_223/224 only ask that exec sessions be "
+        "logged and encrypted once it is on).",
         resource_types=[SERVICE],
         check=_exec_off_in_prod,
         enforcement_level=EnforcementLevel.ADVISORY,

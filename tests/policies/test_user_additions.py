@@ -98,7 +98,7 @@ def test_ecs_exec_in_prod_is_an_advisory_with_its_controls(tmp_path: Path) -> No
     result = _exec_findings(tmp_path, PROD)
     (finding,) = [f for f in result.findings if f.policy == "ecs-exec-off-in-prod"]
     assert finding.level == EnforcementLevel.ADVISORY
-    assert finding.controls == ("CKV_AWS_223", "CKV_AWS_224")
+    assert finding.controls == ("FA.4",)
     assert finding.resource_name == "web-service"
     assert result.exit_code == 0  # advisory: reported, not blocking
     assert findings_of(result, "iam-no-wildcards") == []  # the exec channels are allowed on *
