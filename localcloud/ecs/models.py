@@ -111,6 +111,8 @@ class SimTask(Task):
 
     def begin_stopping(self, reason: str, stop_code: str) -> None:
         """desiredStatus STOPPED with its reason; lastStatus stays while its targets drain."""
+        if self.has_run:  # moto's StopTask already wrote lastStatus STOPPED
+            self.status = "RUNNING"
         self.desired_status = "STOPPED"
         self.stopped_reason = reason
         self.stop_code = stop_code
