@@ -261,8 +261,9 @@ class LocalLoadBalancer:
                     return listener.certificate_pem
         return None
 
-    def write_endpoints_to(self, path: Path) -> None:
-        """Keep *path* up to date with ``endpoints()`` (atomically); removed on ``stop()``."""
+    def write_endpoints_to(self, path: Path | None) -> None:
+        """Keep *path* up to date with ``endpoints()`` (atomically); removed on ``stop()``.
+        None stops writing (the file stays as it is)."""
         with self._guard:
             self._endpoints_file = path
             self._write_endpoints()
@@ -317,7 +318,7 @@ class LocalLoadBalancer:
         weighted = [(arn, w) for arn, w in forward_groups(action) if w > 0]
         if not weighted:
             return None
-        key = " ".join(arn for arn, _ in weighted)
+        key = "groups " + " ".join(arn for arn, _ in weighted)
         turn = self._round_robin.next(key) % sum(w for _, w in weighted)
         arn = next(arn for arn, bound in _cumulative(weighted) if turn < bound)
         serving = [t for t in route.target_groups.get(arn, []) if t.state != "draining"]
