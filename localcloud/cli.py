@@ -251,7 +251,6 @@ def _print_how_to_reach(console: Any, cloud: Any, outputs: Path | None) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from clitools.console import output_console
-
     from localcloud.outputs import endpoints_path
 
     console = output_console()

@@ -43,6 +43,7 @@ class LocalCloud(Deployable):
             outputs = cloud.deploy("stacks/Pulumi.localstack.yaml")
             cloud.faults.crash_loop(outputs["cluster_name"], outputs["service_name"])
             cloud.scheduler.tick()                  # one deterministic scheduler step
+            cloud.load_balancer.endpoints()         # ALB listeners served on 127.0.0.1
 
     *task_start_delay* is how long a task stays PENDING before it runs; *tick_interval* is
     the period of the background scheduler thread (0 disables it: call ``scheduler.tick()``).

@@ -23,7 +23,7 @@ from tests.localcloud.lb_support import (
     make_alb,
     publish,
 )
-from tests.localcloud.support import tasks, wait_until
+from tests.localcloud.support import describe, tasks, wait_until
 
 
 @pytest.fixture
@@ -257,21 +257,27 @@ def test_health_checks_turn_targets_healthy_and_unhealthy_with_albs_reasons(
     assert {get(url_of(local_cloud, alb))[1].split()[0] for _ in range(4)} == {"good"}
 
 
+def task_failing_health_checks(aws_client, scheduler, svc, servers, status: int) -> dict:
+    """Run the service's one task behind a server whose /health answers *status*; the task,
+    once its target is unhealthy."""
+    fast_health_checks(aws_client, svc.target_group_arn)
+    scheduler.tick()
+    [task] = tasks(aws_client, svc)
+    ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+    failing = servers("app")
+    failing.behaviour.health_status = status
+    publish(ip, 8080, failing)
+    wait_until(
+        lambda: health_of(aws_client, svc.target_group_arn)[ip][0] == "unhealthy", "unhealthy", 15
+    )
+    return task
+
+
 def test_ecs_replaces_a_task_whose_target_fails_elb_health_checks(
     aws_client, manual_scheduler, make_service, servers
 ):
     svc = make_service(desired_count=1, healthCheckGracePeriodSeconds=0)
-    fast_health_checks(aws_client, svc.target_group_arn, path="/health")
-    manual_scheduler.tick()
-    [first] = tasks(aws_client, svc)
-    ip = first["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
-    failing = servers("app")
-    failing.behaviour.health_status = 500
-    publish(ip, 8080, failing)
-
-    wait_until(
-        lambda: health_of(aws_client, svc.target_group_arn)[ip][0] == "unhealthy", "unhealthy", 15
-    )
+    first = task_failing_health_checks(aws_client, manual_scheduler, svc, servers, 500)
     manual_scheduler.tick()
     [replacement] = tasks(aws_client, svc)
     assert replacement["taskArn"] != first["taskArn"]
@@ -280,12 +286,7 @@ def test_ecs_replaces_a_task_whose_target_fails_elb_health_checks(
     assert stopped["stoppedReason"] == (
         f"Task failed ELB health checks in (target-group {svc.target_group_arn})"
     )
-    events = [
-        e["message"]
-        for e in aws_client("ecs").describe_services(cluster=svc.cluster, services=[svc.service])[
-            "services"
-        ][0]["events"]
-    ]
+    events = [e["message"] for e in describe(aws_client, svc)["events"]]
     assert (
         f"(service api) (task {first['taskArn'].rsplit('/', 1)[1]}) (port 8080) is unhealthy in "
         f"(target-group {svc.target_group_arn}) due to (reason Health checks failed with these "
@@ -297,16 +298,7 @@ def test_a_task_within_its_grace_period_is_not_replaced(
     aws_client, manual_scheduler, make_service, servers
 ):
     svc = make_service(desired_count=1, healthCheckGracePeriodSeconds=600)
-    fast_health_checks(aws_client, svc.target_group_arn)
-    manual_scheduler.tick()
-    [first] = tasks(aws_client, svc)
-    ip = first["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
-    failing = servers("app")
-    failing.behaviour.health_status = 503
-    publish(ip, 8080, failing)
-    wait_until(
-        lambda: health_of(aws_client, svc.target_group_arn)[ip][0] == "unhealthy", "unhealthy", 15
-    )
+    first = task_failing_health_checks(aws_client, manual_scheduler, svc, servers, 503)
     manual_scheduler.tick()
     assert [t["taskArn"] for t in tasks(aws_client, svc)] == [first["taskArn"]]
 

@@ -36,7 +36,10 @@ def test_host_headers_ignore_case_and_port_and_unknown_fields_never_match():
     rule = {
         "Priority": "5",
         "Conditions": [{"Field": "host-header", "HostHeaderConfig": {"Values": ["API.example.*"]}}],
-        "Actions": [{"Type": "fixed-response", "Order": 2}, {"Type": "authenticate-oidc", "Order": 1}],
+        "Actions": [
+            {"Type": "fixed-response", "Order": 2},
+            {"Type": "authenticate-oidc", "Order": 1},
+        ],
     }  # fmt: skip
     header = {"Priority": "1", "Conditions": [{"Field": "http-header", "Values": ["x"]}],
               "Actions": [{"Type": "redirect"}]}  # fmt: skip
