@@ -170,7 +170,7 @@ def _up(args: argparse.Namespace) -> int:
     from clitools.console import output_console
     from localcloud.deploy import deploy
     from localcloud.deploy.report import outputs_table, resource_tree
-    from localcloud.outputs import Owner, ensure_writable, write_outputs
+    from localcloud.outputs import Owner, endpoints_path, ensure_writable, write_outputs
     from localcloud.summary import declared_services, print_summary, wait_until_converged
 
     planned = _planned_outputs(args.outputs, args.port)
@@ -180,6 +180,7 @@ def _up(args: argparse.Namespace) -> int:
     with _started_cloud(args) as cloud:
         path = planned or default_outputs_path(cloud.port)
         ensure_writable(path, cloud.port)
+        cloud.load_balancer.write_endpoints_to(endpoints_path(path, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
         result = deploy(cloud, stack_config, config=overrides, show_progress=True, console=console)
@@ -250,9 +251,12 @@ def _print_how_to_reach(console: Any, cloud: Any, outputs: Path | None) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from clitools.console import output_console
+    from localcloud.outputs import endpoints_path
 
     console = output_console()
     with _started_cloud(args) as cloud:
+        outputs = default_outputs_path(cloud.port)
+        cloud.load_balancer.write_endpoints_to(endpoints_path(outputs, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         _print_how_to_reach(console, cloud, None)
         _serve_until_interrupted(cloud, console)

@@ -10,7 +10,10 @@ from localcloud import _moto_env, control
 from localcloud.base import CREDENTIALS, Deployable
 from localcloud.ecs import responses as ecs_responses
 from localcloud.ecs.scheduler import Scheduler
+from localcloud.elbv2 import balancer as elbv2_balancer
 from localcloud.elbv2 import targets as elbv2_targets
+from localcloud.elbv2.balancer import LocalLoadBalancer
+from localcloud.elbv2.health import HEALTH
 from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
@@ -25,6 +28,9 @@ _SCHEDULER = Scheduler(_LOCK, _FAULTS)
 _FAULTS.subscribe(_SCHEDULER.act_on_faults)
 # Started LocalClouds that want the background scheduler; the thread runs while any does.
 _BACKGROUND_USERS: set[int] = set()
+# The data plane's load balancer serves every ALB listener while any LocalCloud is started.
+_LOAD_BALANCER = LocalLoadBalancer(_LOCK)
+_LOAD_BALANCER_USERS: set[int] = set()
 
 
 class LocalCloud(Deployable):
@@ -37,6 +43,7 @@ class LocalCloud(Deployable):
             outputs = cloud.deploy("stacks/Pulumi.localstack.yaml")
             cloud.faults.crash_loop(outputs["cluster_name"], outputs["service_name"])
             cloud.scheduler.tick()                  # one deterministic scheduler step
+            cloud.load_balancer.endpoints()         # ALB listeners served on 127.0.0.1
 
     *task_start_delay* is how long a task stays PENDING before it runs; *tick_interval* is
     the period of the background scheduler thread (0 disables it: call ``scheduler.tick()``).
@@ -79,6 +86,7 @@ class LocalCloud(Deployable):
         )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
+        self._start_load_balancer()
         if self.tick_interval > 0:
             with _LOCK:
                 _BACKGROUND_USERS.add(id(self))
@@ -94,8 +102,21 @@ class LocalCloud(Deployable):
             last = not _BACKGROUND_USERS
         if last:
             _SCHEDULER.stop()
+        self._stop_load_balancer()
         self._server.stop()
         self._server = None
+
+    def _start_load_balancer(self) -> None:
+        with _LOCK:
+            _LOAD_BALANCER_USERS.add(id(self))
+        _LOAD_BALANCER.start()
+
+    def _stop_load_balancer(self) -> None:
+        with _LOCK:
+            _LOAD_BALANCER_USERS.discard(id(self))
+            last = not _LOAD_BALANCER_USERS
+        if last:
+            _LOAD_BALANCER.stop()
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -128,6 +149,11 @@ class LocalCloud(Deployable):
         return _SCHEDULER
 
     @property
+    def load_balancer(self) -> LocalLoadBalancer:
+        """The local load balancer: every ALB listener on 127.0.0.1 (``endpoints()``)."""
+        return _LOAD_BALANCER
+
+    @property
     def faults(self) -> Faults:
         """Fault injection (crash loop, capacity shortage, scale, unhealthy targets, throttling)."""
         return _FAULTS
@@ -143,6 +169,8 @@ class LocalCloud(Deployable):
     def _after_reset(self) -> None:
         _SCHEDULER.forget()
         _FAULTS.clear()
+        HEALTH.clear()
+        _LOAD_BALANCER.sync()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
@@ -161,4 +189,5 @@ def _install_fidelity_patches() -> None:
     """Patch moto where AWS behaves otherwise, service by service (once per process)."""
     ecs_responses.install(_SCHEDULER)
     elbv2_targets.install(_FAULTS)
+    elbv2_balancer.install(_LOAD_BALANCER)
     managed_policies.install()

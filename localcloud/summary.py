@@ -88,6 +88,8 @@ def print_summary(
     table.add_column(style="bold")
     table.add_column()
     table.add_row("URL", f"{result.outputs.get('url')}  (emulated: the DNS name does not resolve)")
+    for dns_name, port, url in listener_urls(cloud):
+        table.add_row("listener", f"{url}  (local load balancer: {dns_name}:{port})")
     table.add_row("endpoint", cloud.endpoint_url)
     table.add_row(
         "resources",
@@ -113,6 +115,18 @@ def print_summary(
     table.add_row("check", reconciler_command(outputs_path, cloud.endpoint_url))
     table.add_row("took", f"{seconds:.1f} s")
     console.print(table)
+
+
+def listener_urls(cloud: Any) -> list[tuple[str, str, str]]:
+    """(load balancer DNS name, listener port, local URL) of every served ALB listener."""
+    balancer = getattr(cloud, "load_balancer", None)
+    if balancer is None:
+        return []
+    return [
+        (dns_name, port, url)
+        for dns_name, ports in balancer.endpoints().items()
+        for port, url in ports.items()
+    ]
 
 
 def _verdict_line(verdict: ServiceVerdict) -> str:

@@ -18,6 +18,8 @@ factory will do, e.g. ``LocalCloud.client``)::
 network. The service looks like the one FargateApp deploys: awsvpc on the given subnets,
 FARGATE (or a capacity provider strategy), the deployment circuit breaker with rollback,
 maximumPercent 200 and minimumHealthyPercent 100, and one target group on the container port.
+Its target group has no deregistration delay unless asked (``deregistration_delay``), so a task
+stops on the tick it is told to; with a delay, its target drains first, as on AWS.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class ServiceBuilder:
         container_port: int = 80,
         circuit_breaker: bool = True,
         capacity_provider: str | None = None,
+        deregistration_delay: int = 0,
         **extra: Any,
     ) -> FargateService:
         """Network, target group, cluster, task definition and service, all new.
@@ -77,7 +80,9 @@ class ServiceBuilder:
         goes to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
         """
         network = self.network()
-        target_group = self.target_group(network, service)
+        target_group = self.target_group(
+            network, service, deregistration_delay=deregistration_delay
+        )
         self.cluster(cluster)
         task_definition = self.task_definition(service, container_port)
         self.service(
@@ -121,11 +126,24 @@ class ServiceBuilder:
         )["GroupId"]
         return Network(vpc, subnets, group)
 
-    def target_group(self, network: Network, name: str, port: int = 80) -> str:
-        """An HTTP target group of IP targets in the network's VPC; returns its ARN."""
-        return self.elbv2.create_target_group(
+    def target_group(
+        self, network: Network, name: str, port: int = 80, deregistration_delay: int = 0
+    ) -> str:
+        """An HTTP target group of IP targets in the network's VPC with the given deregistration
+        delay (seconds); returns its ARN."""
+        arn = self.elbv2.create_target_group(
             Name=name, Protocol="HTTP", Port=port, VpcId=network.vpc_id, TargetType="ip"
         )["TargetGroups"][0]["TargetGroupArn"]
+        self.elbv2.modify_target_group_attributes(
+            TargetGroupArn=arn,
+            Attributes=[
+                {
+                    "Key": "deregistration_delay.timeout_seconds",
+                    "Value": str(deregistration_delay),
+                }
+            ],
+        )
+        return arn
 
     def cluster(self, name: str) -> None:
         """An ECS cluster."""

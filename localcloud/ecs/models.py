@@ -109,6 +109,14 @@ class SimTask(Task):
         self.containers[0].exitCode = 1
         self.containers[0].reason = reason
 
+    def begin_stopping(self, reason: str, stop_code: str) -> None:
+        """desiredStatus STOPPED with its reason; lastStatus stays while its targets drain."""
+        if self.has_run:  # moto's StopTask already wrote lastStatus STOPPED
+            self.status = "RUNNING"
+        self.desired_status = "STOPPED"
+        self.stopped_reason = reason
+        self.stop_code = stop_code
+
     def finish(self, reason: str, stop_code: str) -> None:
         """-> STOPPED, as DescribeTasks shows a stopped Fargate task; its ENI is released."""
         now = utcnow()
@@ -186,6 +194,8 @@ class ServiceState:
     """The scheduler's bookkeeping of one service: its live tasks and the stopped ones it keeps."""
 
     live: list[SimTask] = field(default_factory=list)
+    #: Tasks told to stop whose targets still drain (lastStatus RUNNING, desiredStatus STOPPED).
+    draining: list[SimTask] = field(default_factory=list)
     stopped: deque[str] = field(default_factory=deque)
     launched: int = 0
     steady: bool = False

@@ -13,14 +13,21 @@ the ECS deployment controller, the scheduler
 2. launches tasks for the PRIMARY deployment until it has desiredCount of them, stops the
    surplus (PENDING first), and retires tasks of older deployments once the PRIMARY's tasks
    run (minimumHealthyPercent 100);
-3. recomputes runningCount/pendingCount of the service and of each deployment, the PRIMARY's
+3. stops a task whose target the load balancer's health checks found unhealthy, once the
+   service's healthCheckGracePeriodSeconds (counted from the task's start) passed (a failed
+   task for the circuit breaker while the deployment is in progress), and launches another;
+4. recomputes runningCount/pendingCount of the service and of each deployment, the PRIMARY's
    rolloutState (COMPLETED when it runs desiredCount tasks alone, FAILED when the circuit
    breaker trips) and appends the service events ECS would write.
 
 Every way a task stops (StopTask, scaling in, a retired deployment, a crash, a Spot
-interruption, the service deleted) goes through ``_finish_tasks``, so a stopped task looks the
-same whichever way it stopped. It reads and changes moto's backends directly (the emulator shares
-its process), always under the emulator's request lock, so API calls see each tick whole.
+interruption, the service deleted, failed ELB health checks) goes through ``_finish_tasks``, so a
+stopped task looks the same whichever way it stopped. A task that ran behind a load balancer
+first drains: its targets are ``draining`` for the target group's deregistration delay while the
+task shows lastStatus RUNNING and desiredStatus STOPPED (it no longer counts as running); the
+tick after the delay passed stops it (``_stop_drained_tasks``). It reads and changes moto's
+backends directly (the emulator shares its process), always under the emulator's request lock,
+so API calls see each tick whole.
 """
 
 from __future__ import annotations
@@ -159,6 +166,7 @@ class Scheduler:
         if not self.manages(service):
             return
         state = self._state(backend, service)
+        self._stop_drained_tasks(backend, service, state)
         if service.status != "ACTIVE":
             self._finish_tasks(backend, service, state, list(state.live), "ECS service deleted")
             return
@@ -166,6 +174,7 @@ class Scheduler:
         self._collect_stopped_by_api(backend, service, state)
         self._interrupt_spot_tasks_on_shortage(backend, service, state)
         self._advance_pending(backend, service, state, now)
+        self._replace_tasks_failing_elb_health_checks(backend, service, state, now)
         self._scale(backend, service, state, now)
         self._advance_pending(backend, service, state, now)
         self._update_counts(service, state)
@@ -178,6 +187,7 @@ class Scheduler:
         # A task moto no longer knows (its cluster or the whole state was reset) is gone.
         known = backend.tasks.get(service.cluster_name, {})
         state.live = [t for t in state.live if known.get(t.task_arn) is t]
+        state.draining = [t for t in state.draining if known.get(t.task_arn) is t]
         return state
 
     def _roll_out_crash_loop(self, backend: Any, service: Service) -> bool:
@@ -383,9 +393,13 @@ class Scheduler:
     ) -> None:
         task.crash(reason)
         self._finish_tasks(backend, service, state, [task], reason, "EssentialContainerExited")
-        deployment_state = self._deployment(task.deployment_id)
+        if self._deployment(task.deployment_id).evaluating_failures:
+            self._count_failed_task(service, task.deployment_id)
+
+    def _count_failed_task(self, service: Service, deployment_id: str) -> None:
+        """One more failed task of the deployment; the circuit breaker may trip."""
         for deployment in service.deployments:
-            if deployment["id"] != task.deployment_id or not deployment_state.evaluating_failures:
+            if deployment["id"] != deployment_id:
                 continue
             deployment["failedTasks"] = deployment.get("failedTasks", 0) + 1
             if self._circuit_breaker_trips(service, deployment):
@@ -399,6 +413,43 @@ class Scheduler:
                     f"(service {service.name}) (deployment {deployment['id']}) deployment failed: "
                     "tasks failed to start.",
                 )
+
+    def _replace_tasks_failing_elb_health_checks(
+        self, backend: Any, service: Service, state: ServiceState, now: float
+    ) -> None:
+        """Stop (and so replace) running tasks whose target turned unhealthy after the grace
+        period; each is a failed task while its deployment is in progress."""
+        grace = float(getattr(service, "health_check_grace_period_seconds", None) or 0)
+        for task in [t for t in state.live if t.status == "RUNNING" and t.private_ip]:
+            if now - task.ready_at < grace:
+                continue
+            failed = targets.failed_health_checks(
+                backend.account_id,
+                backend.region_name,
+                service.load_balancers or [],
+                task.private_ip,
+            )
+            if failed is None:
+                continue
+            target_group_arn, port, description = failed
+            self._event(
+                service,
+                f"(service {service.name}) (task {task.id}) (port {port}) is unhealthy in "
+                f"(target-group {target_group_arn}) due to (reason {description}).",
+            )
+            self._finish_tasks(
+                backend,
+                service,
+                state,
+                [task],
+                f"Task failed ELB health checks in (target-group {target_group_arn})",
+                "ServiceSchedulerInitiated",
+            )
+            if any(
+                d["id"] == task.deployment_id and d.get("rolloutState") == "IN_PROGRESS"
+                for d in service.deployments
+            ):
+                self._count_failed_task(service, task.deployment_id)
 
     def _circuit_breaker_trips(self, service: Service, deployment: dict[str, Any]) -> bool:
         config = getattr(service, "deployment_configuration", None) or {}
@@ -419,24 +470,62 @@ class Scheduler:
     ) -> None:
         """The one way a task stops, whoever stops it (see the module docstring).
 
-        Each task leaves its target groups (if it ran), turns STOPPED with *reason* and
-        *stop_code* (timestamps, connectivity, container status; its ENI released) and moves
-        to the service's kept stopped tasks, the oldest of which are forgotten beyond
-        ``STOPPED_TASKS_KEPT``; one service event names the running tasks that stopped.
+        Each task gets desiredStatus STOPPED with *reason* and *stop_code* and leaves the live
+        tasks. A task that ran behind a load balancer drains first (``_stop_drained_tasks``
+        stops it once its targets drained); every other one stops at once (``_stop_tasks``).
         """
         if not tasks:
             return
-        was_running = [t for t in tasks if t.has_run]
+        draining, stopping = [], []
         for task in tasks:
+            task.begin_stopping(reason, stop_code)
+            state.live.remove(task)
+            delay = 0.0
             if task.has_run and task.private_ip:
-                targets.deregister(
+                delay = targets.deregister(
                     backend.account_id,
                     backend.region_name,
                     service.load_balancers or [],
                     task.private_ip,
                 )
-            task.finish(reason, stop_code)
-            state.live.remove(task)
+            (draining if delay > 0 else stopping).append(task)
+        state.draining += draining
+        if draining:
+            self._event(
+                service,
+                f"(service {service.name}) has begun draining connections on "
+                f"{len(draining)} tasks.",
+            )
+        self._stop_tasks(backend, service, state, stopping)
+
+    def _stop_drained_tasks(self, backend: Any, service: Service, state: ServiceState) -> None:
+        """Stop the draining tasks whose targets left every target group."""
+        drained = [
+            task
+            for task in state.draining
+            if targets.drained(
+                backend.account_id,
+                backend.region_name,
+                service.load_balancers or [],
+                task.private_ip or "",
+            )
+        ]
+        for task in drained:
+            state.draining.remove(task)
+        self._stop_tasks(backend, service, state, drained)
+
+    def _stop_tasks(
+        self, backend: Any, service: Service, state: ServiceState, tasks: list[SimTask]
+    ) -> None:
+        """-> STOPPED with the reason each was given (timestamps, connectivity, container
+        status; its ENI released), kept among the service's stopped tasks, the oldest of which
+        are forgotten beyond ``STOPPED_TASKS_KEPT``; one service event names the running tasks
+        that stopped."""
+        if not tasks:
+            return
+        was_running = [t for t in tasks if t.has_run]
+        for task in tasks:
+            task.finish(task.stopped_reason, task.stop_code)
             state.stopped.append(task.task_arn)
         cluster_tasks = backend.tasks.get(service.cluster_name, {})
         while len(state.stopped) > STOPPED_TASKS_KEPT:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
+
 from localcloud.testing import FargateService
+
+
+def wait_until(predicate, what: str, limit: float = 30.0) -> None:
+    """Poll *predicate* (a bound on hanging, not a speed assertion)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting: {what}")
+        time.sleep(0.05)
 
 
 def describe(aws_client, svc: FargateService) -> dict[str, Any]:

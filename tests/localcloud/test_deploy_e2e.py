@@ -13,18 +13,10 @@ from typing import Any
 import pytest
 
 from components import OUTPUT_NAMES
+from tests.localcloud.support import wait_until
 
 LOCALSTACK = "stacks/Pulumi.localstack.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-
-
-def wait_until(predicate, what: str, limit: float = 30.0) -> None:
-    """Poll *predicate* (a bound on hanging, not a speed assertion)."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting: {what}")
-        time.sleep(0.05)
 
 
 def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:

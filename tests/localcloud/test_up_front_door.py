@@ -89,6 +89,16 @@ def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_pa
         serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
         assert lines[serving + 1].startswith("deploying ")
         print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
+        # The summary lists the local URL of the stack's ALB listener; the endpoints file
+        # next to the outputs went with the emulator.
+        listener = [line.strip() for line in lines if line.strip().startswith("listener ")]
+        assert len(listener) == 1
+        assert re.fullmatch(
+            r"listener +http://127\.0\.0\.1:\d+  \(local load balancer: "
+            r"[a-z0-9-]+\.us-east-1\.elb\.amazonaws\.com:80\)",
+            listener[0],
+        ), listener
+        assert not (tmp_path / f"endpoints-{port}.json").exists()
         written = json.loads(outputs.read_text())
         tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
         assert len(tokens) >= 8
