@@ -8,6 +8,8 @@ from typing import Any
 
 from localcloud import _moto_env, control
 from localcloud.base import CREDENTIALS, Deployable
+from localcloud.ecr import LocalEcr
+from localcloud.ecr import responses as ecr_responses
 from localcloud.ecs import responses as ecs_responses
 from localcloud.ecs.scheduler import Scheduler
 from localcloud.elbv2 import targets as elbv2_targets
@@ -25,6 +27,9 @@ _SCHEDULER = Scheduler(_LOCK, _FAULTS)
 _FAULTS.subscribe(_SCHEDULER.act_on_faults)
 # Started LocalClouds that want the background scheduler; the thread runs while any does.
 _BACKGROUND_USERS: set[int] = set()
+# The local ECR's registry and proxy run while any LocalCloud does (one registry per process).
+_ECR = LocalEcr(_LOCK)
+_ECR_USERS: set[int] = set()
 
 
 class LocalCloud(Deployable):
@@ -79,6 +84,7 @@ class LocalCloud(Deployable):
         )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
+        self._start_ecr()
         if self.tick_interval > 0:
             with _LOCK:
                 _BACKGROUND_USERS.add(id(self))
@@ -94,8 +100,31 @@ class LocalCloud(Deployable):
             last = not _BACKGROUND_USERS
         if last:
             _SCHEDULER.stop()
+        self._stop_ecr()
         self._server.stop()
         self._server = None
+
+    def _start_ecr(self) -> None:
+        """Start the local ECR's registry with the first LocalCloud (see ``localcloud.ecr``)."""
+        with _LOCK:
+            first = not _ECR_USERS
+            _ECR_USERS.add(id(self))
+        if first:
+            try:
+                _ECR.start()
+            except BaseException:
+                with _LOCK:
+                    _ECR_USERS.discard(id(self))
+                self._server.stop()  # type: ignore[union-attr]
+                self._server = None
+                raise
+
+    def _stop_ecr(self) -> None:
+        with _LOCK:
+            _ECR_USERS.discard(id(self))
+            last = not _ECR_USERS
+        if last:
+            _ECR.stop()
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -128,6 +157,11 @@ class LocalCloud(Deployable):
         return _SCHEDULER
 
     @property
+    def ecr(self) -> LocalEcr:
+        """The local ECR (``status``, ``endpoint``, ``repository_uri(name)``)."""
+        return _ECR
+
+    @property
     def faults(self) -> Faults:
         """Fault injection (crash loop, capacity shortage, scale, unhealthy targets, throttling)."""
         return _FAULTS
@@ -143,6 +177,7 @@ class LocalCloud(Deployable):
     def _after_reset(self) -> None:
         _SCHEDULER.forget()
         _FAULTS.clear()
+        _ECR.forget_all()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
@@ -160,5 +195,6 @@ class LocalCloud(Deployable):
 def _install_fidelity_patches() -> None:
     """Patch moto where AWS behaves otherwise, service by service (once per process)."""
     ecs_responses.install(_SCHEDULER)
+    ecr_responses.install(_ECR)
     elbv2_targets.install(_FAULTS)
     managed_policies.install()
