@@ -16,7 +16,7 @@ Installed once per process, active only on the emulator's own requests
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.ecr.models import ECRBackend, Image, Repository
@@ -71,7 +71,7 @@ def _authorization_token(original: Any) -> Any:
         result = original(self)
         ecr = _active()
         if ecr is not None:
-            expires = datetime.now(timezone.utc) + TOKEN_LIFETIME
+            expires = datetime.now(UTC) + TOKEN_LIFETIME
             for entry in result.result["authorizationData"]:
                 entry["proxyEndpoint"] = f"http://{ecr.endpoint}"
                 entry["expiresAt"] = expires
@@ -96,7 +96,7 @@ class RegistryImage(Image):
         for tag in stored.tags[1:]:
             self.update_tag(tag)
         self.image_tag = stored.tags[0]
-        self.image_pushed_at = datetime.fromtimestamp(stored.pushed_at, timezone.utc)
+        self.image_pushed_at = datetime.fromtimestamp(stored.pushed_at, UTC)
         self._size = stored.size
 
     def get_image_size_in_bytes(self) -> int:
