@@ -90,11 +90,13 @@ class LocalEcr:
         """One line: where the images live, or why ECR keeps moto's behaviour."""
         if self._choice is None:
             return "not started"
-        if self._proxy is None:
+        if self._choice.kind == "none":
             return (
                 f"no registry ({self._choice.reason}): ECR answers as moto does and holds no "
                 "images; install Debian's docker-registry for a local ECR"
             )
+        if self._proxy is None:
+            return "stopped"
         return f"registry at {self.endpoint} ({self._choice.source})"
 
     @property
