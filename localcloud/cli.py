@@ -181,7 +181,7 @@ def _up(args: argparse.Namespace) -> int:
         path = planned or default_outputs_path(cloud.port)
         ensure_writable(path, cloud.port)
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
-        console.print(f"local ECR: {cloud.ecr.status}")
+        console.print(f"local ECR: {cloud.ecr.status}", markup=False)
         with _demo_image_step(args, cloud, stack_config, overrides, console) as demo:
             console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
             result = deploy(
@@ -278,7 +278,7 @@ def _serve(args: argparse.Namespace) -> int:
     console = output_console()
     with _started_cloud(args) as cloud:
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
-        console.print(f"local ECR: {cloud.ecr.status}")
+        console.print(f"local ECR: {cloud.ecr.status}", markup=False)
         _print_how_to_reach(console, cloud, None)
         _serve_until_interrupted(cloud, console)
     return 0

@@ -97,12 +97,14 @@ def demo_image_step(
     yield None. A failed push is raised as its own one-line ``LocalCloudError``."""
     docker, why = docker_runtime(runtime)
     if not docker:
-        console.print(REAL_CONTAINERS_HINT.format(reason=why))
+        console.print(REAL_CONTAINERS_HINT.format(reason=why), markup=False)
         yield None
         return
     tag, why = demo_plan(stack_config, overrides)
     if tag is None or not cloud.ecr.running:
-        console.print(f"no demo image: {why or 'the local ECR ' + cloud.ecr.status}")
+        console.print(
+            f"no demo image: {why or 'the local ECR has ' + cloud.ecr.status}", markup=False
+        )
         yield None
         return
     import docker as docker_sdk
