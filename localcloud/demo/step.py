@@ -74,6 +74,9 @@ class DemoPublisher:
         if resource.type_ != REPOSITORY_TYPE:
             return
         uri = self.cloud.ecr.repository_uri(resource.id)
+        if any(self.tag in image.tags for image in self.cloud.ecr.stored_images(resource.id)):
+            self.console.print(f"demo image already in {uri}:{self.tag}", markup=False)
+            return  # a repeated deploy: the repository (IMMUTABLE) keeps its tag
         started = time.monotonic()
         try:
             digest = demo_image.push(self.client, self.image, uri, self.tag)
