@@ -186,3 +186,29 @@ def test_up_pushes_the_demo_to_the_stacks_repository_and_it_serves(docker_client
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
+
+
+@pytest.mark.docker
+def test_a_repeated_deploy_keeps_the_demo_already_in_the_repository(
+    local_cloud, docker_client, demo
+):
+    if not isinstance(local_cloud, LocalCloud):
+        pytest.skip("the local ECR is part of the embedded emulator")
+    from localcloud.demo.step import REPOSITORY_TYPE, DemoPublisher
+    from localcloud.deploy.mocks import Created
+
+    local_cloud.client("ecr").create_repository(
+        repositoryName="again", imageTagMutability="IMMUTABLE"
+    )
+    printed = io.StringIO()
+    publisher = DemoPublisher(
+        local_cloud, docker_client, demo, "1.0.0", Console(file=printed, width=200)
+    )
+    created = Created(REPOSITORY_TYPE, "web-repo", "again", 0.0, True)
+
+    publisher.on_created(created)
+    publisher.on_created(created)  # an IMMUTABLE tag: a second push would be refused
+
+    uri = local_cloud.ecr.repository_uri("again")
+    assert publisher.pushed == [f"{uri}:1.0.0"]
+    assert printed.getvalue().splitlines()[-1] == f"demo image already in {uri}:1.0.0"
