@@ -28,12 +28,13 @@ _FAULTS.subscribe(_SCHEDULER.act_on_faults)
 # Started LocalClouds that want the background scheduler; the thread runs while any does.
 _BACKGROUND_USERS: set[int] = set()
 # The local ECR's registry and proxy run while any LocalCloud does (one registry per process).
-_ECR = LocalEcr(_LOCK)
+_ECR = LocalEcr()
 _ECR_USERS: set[int] = set()
 
 
 class LocalCloud(Deployable):
-    """An AWS emulator (moto) in this process, with a simulated ECS scheduler and faults.
+    """An AWS emulator (moto) in this process, with a simulated ECS scheduler, faults and a
+    local ECR (a real registry on 127.0.0.1 when the machine has one: ``ecr.status``).
 
     Example::
 
@@ -110,14 +111,7 @@ class LocalCloud(Deployable):
             first = not _ECR_USERS
             _ECR_USERS.add(id(self))
         if first:
-            try:
-                _ECR.start()
-            except BaseException:
-                with _LOCK:
-                    _ECR_USERS.discard(id(self))
-                self._server.stop()  # type: ignore[union-attr]
-                self._server = None
-                raise
+            _ECR.start()
 
     def _stop_ecr(self) -> None:
         with _LOCK:

@@ -80,12 +80,13 @@ class RegistryProcess:
         if self.choice.kind == "binary":
             config = self.storage / "config.yml"
             config.write_text(_config(self.storage / "data", f"{self.host}:{self.port}"))
-            self._process = subprocess.Popen(
-                [self.choice.source, "serve", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=open(self.storage / "registry.log", "wb"),  # noqa: SIM115
-            )
+            with open(self.storage / "registry.log", "wb") as log:
+                self._process = subprocess.Popen(
+                    [self.choice.source, "serve", str(config)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
         else:
             self._container = _run_container(self.host, self.port, self.storage)
         self._wait_until_answering()

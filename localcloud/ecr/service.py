@@ -10,7 +10,6 @@ moto's behaviour and ``status`` says why.
 from __future__ import annotations
 
 import fnmatch
-import threading
 import time
 from typing import Any
 
@@ -24,6 +23,7 @@ from localcloud.ecr.registry import (
     RegistryProcess,
     choose_registry,
 )
+from localcloud.errors import LocalCloudError
 
 #: ECR's answer to a push over an existing tag of an IMMUTABLE repository (docker shows it as
 #: ``tag invalid: ...``). ECR's wording since 2025; before it ended "...because the repository
@@ -41,10 +41,10 @@ UNKNOWN_REPOSITORY_MESSAGE = (
 class LocalEcr:
     """The local ECR's data plane: a registry on 127.0.0.1 behind the ECR proxy."""
 
-    def __init__(self, lock: threading.RLock, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
+        #: Where to look for the registry binary (``choose_registry``).
         self.registry_binary = REGISTRY_BINARY
-        self._lock = lock
         self._registry: RegistryProcess | None = None
         self._proxy: RegistryProxy | None = None
         self._choice: RegistryChoice | None = None
@@ -60,13 +60,18 @@ class LocalEcr:
         self._choice = choose_registry(self.registry_binary)
         if self._choice.kind == "none":
             return
-        self._registry = RegistryProcess(self._choice, self.host)
-        self._registry.start()
-        self._proxy = RegistryProxy(self._registry.url, _Rules(self), self.host)
+        registry = RegistryProcess(self._choice, self.host)
+        try:
+            registry.start()
+        except LocalCloudError as exc:  # the emulator still serves; ECR says why it is moto's
+            self._choice = RegistryChoice("none", "", str(exc))
+            return
+        self._registry = registry
+        self._proxy = RegistryProxy(registry.url, _Rules(self), self.host)
         try:
             self._proxy.start()
         except BaseException:
-            self._registry.stop()
+            registry.stop()
             self._registry = self._proxy = None
             raise
 
@@ -156,13 +161,20 @@ class LocalEcr:
         self._pushed_at[(repository, digest)] = time.time()
 
     def repositories(self, name: str) -> list[Repository]:
-        """ECR's repositories called *name*, in every account and region (one registry)."""
-        with self._lock:
-            return [
-                backend.repositories[name]
-                for _account, _region, backend in ecr_backends.iter_backends()
-                if name in backend.repositories
-            ]
+        """ECR's repositories called *name*, in every account and region (one registry).
+
+        Read without the emulator's lock: a scheduler tick holding it may be waiting for an
+        image pull through the proxy, which asks this.
+        """
+        while True:
+            try:
+                return [
+                    backend.repositories[name]
+                    for _account, _region, backend in list(ecr_backends.iter_backends())
+                    if name in backend.repositories
+                ]
+            except (RuntimeError, KeyError):  # a backend or repository appeared or went meanwhile
+                continue
 
 
 class _Rules:

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -294,10 +294,28 @@ def test_without_a_registry_ecr_keeps_motos_behaviour_and_says_why():
 
 
 def test_a_stopped_local_ecr_releases_its_ports():
-    ecr = LocalEcr(threading.RLock())
+    ecr = LocalEcr()
     ecr.start()
     assert ecr.running
     pid, proxy = ecr.registry_pid, int(ecr.endpoint.split(":")[1])
     ecr.stop()
     assert not ecr.running and ecr.status == "stopped"
     assert _gone(pid) and _released(proxy)
+
+
+def test_a_registry_that_never_answers_leaves_ecr_to_moto_and_says_why():
+    def storages() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"{STORAGE_PREFIX}{os.getpid()}-*"))
+
+    before = storages()
+    ecr = LocalEcr()
+    ecr.registry_binary = "/bin/false"  # exits at once instead of serving
+    ecr.start()
+    try:
+        assert not ecr.running
+        assert ecr.status.startswith(
+            "no registry (the local ECR's registry (/bin/false) did not answer on 127.0.0.1:"
+        )
+        assert storages() == before  # its storage went with it
+    finally:
+        ecr.stop()
