@@ -41,6 +41,8 @@ def build(client: Any, tag: str = IMAGE, busybox: str = BUSYBOX) -> Any:
         context = Path(workdir) / "context"
         shutil.copytree(CONTEXT, context)
         shutil.copy2(busybox, context / "busybox")
+        for script in (context / "www" / "cgi-bin").iterdir():
+            script.chmod(0o755)  # CGI scripts run only when executable (wheels drop the mode)
         try:
             image, _log = client.images.build(
                 path=str(context), tag=tag, labels={LABEL: "1"}, rm=True, forcerm=True
