@@ -57,7 +57,9 @@ def build_image(docker_client, tmp_path):
         (context / "content.txt").write_text(content)
         (context / "Dockerfile").write_text("FROM scratch\nCOPY content.txt /content.txt\n")
         tag = f"localcloud-test-ecr:{uuid.uuid4().hex[:10]}"
-        image, _ = docker_client.images.build(path=str(context), tag=tag, labels={TEST_LABEL: "1"})
+        image, _ = docker_client.images.build(
+            path=str(context), tag=tag, labels={TEST_LABEL: "1"}, rm=True, forcerm=True
+        )
         built.append(tag)
         return image
 
