@@ -182,8 +182,17 @@ def _up(args: argparse.Namespace) -> int:
         ensure_writable(path, cloud.port)
         cloud.load_balancer.write_endpoints_to(endpoints_path(path, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
-        console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
-        result = deploy(cloud, stack_config, config=overrides, show_progress=True, console=console)
+        console.print(f"local ECR: {cloud.ecr.status}", markup=False)
+        with _demo_image_step(args, cloud, stack_config, overrides, console) as demo:
+            console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
+            result = deploy(
+                cloud,
+                stack_config,
+                config=overrides,
+                show_progress=True,
+                console=console,
+                on_created=demo.on_created if demo else None,
+            )
         console.print(resource_tree(result.stack, result.resources, result.ids))
         console.print(outputs_table(result.outputs))
         declared = declared_services(result.outputs)
@@ -196,6 +205,21 @@ def _up(args: argparse.Namespace) -> int:
             _print_how_to_reach(console, cloud, path)
             _serve_until_interrupted(cloud, console)
     return 0
+
+
+def _demo_image_step(
+    args: argparse.Namespace,
+    cloud: Any,
+    stack_config: Path,
+    overrides: dict[str, Any],
+    console: Any,
+) -> Any:
+    """Prepare the image before the deploy: the demo app, when tasks run as containers."""
+    from localcloud.demo.step import demo_image_step
+
+    return demo_image_step(
+        cloud, stack_config, overrides, getattr(args, "runtime", "auto"), console
+    )
 
 
 def _planned_outputs(outputs: str | None, port: int) -> Path | None:
@@ -258,6 +282,7 @@ def _serve(args: argparse.Namespace) -> int:
         outputs = default_outputs_path(cloud.port)
         cloud.load_balancer.write_endpoints_to(endpoints_path(outputs, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
+        console.print(f"local ECR: {cloud.ecr.status}", markup=False)
         _print_how_to_reach(console, cloud, None)
         _serve_until_interrupted(cloud, console)
     return 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from localcloud import _moto_env, control
 from localcloud.base import CREDENTIALS, Deployable
+from localcloud.ecr import LocalEcr
+from localcloud.ecr import responses as ecr_responses
 from localcloud.ecs import responses as ecs_responses
 from localcloud.ecs.scheduler import Scheduler
 from localcloud.elbv2 import balancer as elbv2_balancer
@@ -26,15 +29,48 @@ _LOCK = threading.RLock()
 _FAULTS = Faults()
 _SCHEDULER = Scheduler(_LOCK, _FAULTS)
 _FAULTS.subscribe(_SCHEDULER.act_on_faults)
-# Started LocalClouds that want the background scheduler; the thread runs while any does.
-_BACKGROUND_USERS: set[int] = set()
-# The data plane's load balancer serves every ALB listener while any LocalCloud is started.
 _LOAD_BALANCER = LocalLoadBalancer(_LOCK)
-_LOAD_BALANCER_USERS: set[int] = set()
+_ECR = LocalEcr()
+
+
+class _SharedService:
+    """A process-wide service that runs while any started LocalCloud uses it: the first user
+    starts it, the last one to leave stops it."""
+
+    def __init__(self, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        self._start, self._stop = start, stop
+        self._users: set[int] = set()
+
+    def join(self, user: object) -> None:
+        """``user`` starts using the service (starting it if it is the first)."""
+        with _LOCK:
+            first = not self._users
+            self._users.add(id(user))
+        if first:
+            self._start()
+
+    def leave(self, user: object) -> None:
+        """``user`` stops using the service (stopping it if it was the last)."""
+        with _LOCK:
+            if id(user) not in self._users:
+                return
+            self._users.discard(id(user))
+            last = not self._users
+        if last:
+            self._stop()
+
+
+#: The background scheduler thread runs while any LocalCloud with a tick interval is started.
+_BACKGROUND_SCHEDULER = _SharedService(_SCHEDULER.start, _SCHEDULER.stop)
+#: The data plane's load balancer serves every ALB listener while any LocalCloud is started.
+_LOAD_BALANCING = _SharedService(_LOAD_BALANCER.start, _LOAD_BALANCER.stop)
+#: The local ECR's registry and proxy run while any LocalCloud does (one registry per process).
+_REGISTRY = _SharedService(_ECR.start, _ECR.stop)
 
 
 class LocalCloud(Deployable):
-    """An AWS emulator (moto) in this process, with a simulated ECS scheduler and faults.
+    """An AWS emulator (moto) in this process, with a simulated ECS scheduler, faults and a
+    local ECR (a real registry on 127.0.0.1 when the machine has one: ``ecr.status``).
 
     Example::
 
@@ -86,37 +122,21 @@ class LocalCloud(Deployable):
         )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
-        self._start_load_balancer()
+        _LOAD_BALANCING.join(self)
+        _REGISTRY.join(self)
         if self.tick_interval > 0:
-            with _LOCK:
-                _BACKGROUND_USERS.add(id(self))
-            _SCHEDULER.start()
+            _BACKGROUND_SCHEDULER.join(self)
         return self
 
     def stop(self) -> None:
         """Stop the scheduler thread and the server, releasing the port."""
         if self._server is None:
             return
-        with _LOCK:
-            _BACKGROUND_USERS.discard(id(self))
-            last = not _BACKGROUND_USERS
-        if last:
-            _SCHEDULER.stop()
-        self._stop_load_balancer()
+        _BACKGROUND_SCHEDULER.leave(self)
+        _LOAD_BALANCING.leave(self)
+        _REGISTRY.leave(self)
         self._server.stop()
         self._server = None
-
-    def _start_load_balancer(self) -> None:
-        with _LOCK:
-            _LOAD_BALANCER_USERS.add(id(self))
-        _LOAD_BALANCER.start()
-
-    def _stop_load_balancer(self) -> None:
-        with _LOCK:
-            _LOAD_BALANCER_USERS.discard(id(self))
-            last = not _LOAD_BALANCER_USERS
-        if last:
-            _LOAD_BALANCER.stop()
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -154,6 +174,11 @@ class LocalCloud(Deployable):
         return _LOAD_BALANCER
 
     @property
+    def ecr(self) -> LocalEcr:
+        """The local ECR (``status``, ``endpoint``, ``repository_uri(name)``)."""
+        return _ECR
+
+    @property
     def faults(self) -> Faults:
         """Fault injection (crash loop, capacity shortage, scale, unhealthy targets, throttling)."""
         return _FAULTS
@@ -171,6 +196,7 @@ class LocalCloud(Deployable):
         _FAULTS.clear()
         HEALTH.clear()
         _LOAD_BALANCER.sync()
+        _ECR.forget_all()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
@@ -188,6 +214,7 @@ class LocalCloud(Deployable):
 def _install_fidelity_patches() -> None:
     """Patch moto where AWS behaves otherwise, service by service (once per process)."""
     ecs_responses.install(_SCHEDULER)
+    ecr_responses.install(_ECR)
     elbv2_targets.install(_FAULTS)
     elbv2_balancer.install(_LOAD_BALANCER)
     managed_policies.install()

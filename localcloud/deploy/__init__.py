@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ def deploy(
     config: dict[str, Any] | None = None,
     show_progress: bool = False,
     console: Console | None = None,
+    on_created: Callable[[Created], None] | None = None,
 ) -> DeployResult:
     """Run the program of *stack_config* with every resource created on *cloud*.
 
@@ -49,7 +51,8 @@ def deploy(
     *config* adds or overrides stack config keys. The stack's ``aws:region`` is honoured; its
     ``aws:endpoints`` are not needed (every call goes to *cloud*). Raises ``ConfigError`` on a
     bad stack config or component input and ``LocalCloudError`` on an AWS error or a resource
-    type without a handler, each with a one-line message.
+    type without a handler, each with a one-line message. *on_created* is called with each
+    created resource before anything that depends on it is registered (from Pulumi's threads).
     """
     from components.program import StackConfigError, load_stack_config, run_program
 
@@ -69,6 +72,8 @@ def deploy(
         ids[(resource.type_, resource.name)] = resource.id
         if progress:
             progress.created(resource)
+        if on_created:
+            on_created(resource)
 
     mocks = EmulatorMocks(DeployContext(cloud, region), on_created=created)
     started = time.monotonic()

@@ -87,7 +87,10 @@ def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_pa
         assert first == f"starting the local cloud on 127.0.0.1:{port} ...\n"
         lines = rest.splitlines()
         serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
-        assert lines[serving + 1].startswith("deploying ")
+        deploying = next(i for i, line in enumerate(lines) if line.startswith("deploying "))
+        before_deploy = ("local ECR: ", "demo image ", "no demo image: ", "tasks are simulated ")
+        assert serving < deploying
+        assert all(line.startswith(before_deploy) for line in lines[serving + 1 : deploying])
         print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
         # The summary lists the local URL of the stack's ALB listener; the endpoints file
         # next to the outputs went with the emulator.
