@@ -107,7 +107,10 @@ def access_logs_bucket(
     bucket = aws.s3.Bucket(
         f"{name}-access-logs",
         bucket=derived_name(
-            S3_BUCKET, f"{name}-{pulumi.get_stack()}-access-logs", context.account_id, context.region
+            S3_BUCKET,
+            f"{name}-{pulumi.get_stack()}-access-logs",
+            context.account_id,
+            context.region,
         ),
         force_destroy=settings.force_destroy_access_logs,
         tags=tags,

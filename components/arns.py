@@ -23,6 +23,5 @@ def ecr_repository_arn(image: str, partition: str) -> Optional[str]:
     if found is None:
         return None
     return (
-        f"arn:{partition}:ecr:{found['region']}:{found['account']}:repository/"
-        f"{found['repository']}"
+        f"arn:{partition}:ecr:{found['region']}:{found['account']}:repository/{found['repository']}"
     )

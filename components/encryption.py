@@ -62,9 +62,7 @@ def log_group_arn(partition: str, region: str, account_id: str, name: str) -> st
     return f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}"
 
 
-def key_policy(
-    account_id: str, partition: str, region: str, log_group_names: Sequence[str]
-) -> str:
+def key_policy(account_id: str, partition: str, region: str, log_group_names: Sequence[str]) -> str:
     """The key policy: account administration, CloudWatch Logs for exactly ``log_group_names``,
     ECR for this account's repositories."""
     root = f"arn:{partition}:iam::{account_id}:root"

@@ -73,9 +73,7 @@ class LoadBalancer(Component):
         self._tags = dict(tags or {})
         security_group = self._security_group(name, settings, vpc_id)
         access_logs = self._access_logs(name, settings)
-        load_balancer = self._load_balancer(
-            name, settings, subnet_ids, security_group, access_logs
-        )
+        load_balancer = self._load_balancer(name, settings, subnet_ids, security_group, access_logs)
         self._waf(name, settings, load_balancer)
         target_group = self._target_group(name, settings, vpc_id)
         self.listeners = self._listeners(name, settings, load_balancer, target_group)

@@ -83,9 +83,7 @@ class Registry(Component):
             encryption_configurations=[encryption],
             force_delete=settings.force_delete,
             tags=dict(tags or {}),
-            opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=["encryption_configurations"]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["encryption_configurations"]),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

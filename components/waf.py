@@ -61,7 +61,9 @@ def web_acl_rules(rate_limit: int) -> list[dict[str, Any]]:
                 "name": group,
                 "priority": priority,
                 "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+                "statement": {
+                    "managed_rule_group_statement": {"vendor_name": "AWS", "name": group}
+                },
                 "visibility_config": _visibility(group),
             }
         )
