@@ -1,8 +1,8 @@
 """FargateApp: a secure-by-default web app on AWS Fargate as one Pulumi component.
 
 ``from components import FargateApp, FargateAppArgs``; the sub-components ``Network``,
-``Registry``, ``LoadBalancer``, ``Service`` and ``EncryptionKey`` can be used on their own with the settings
-dataclasses from ``components.settings``.
+``Registry``, ``LoadBalancer``, ``Service`` and ``EncryptionKey`` can be used on their own with
+the settings dataclasses from ``components.settings``.
 """
 
 from .args import AutoscalingArgs, FargateAppArgs, LoadBalancerArgs, NetworkArgs, WafArgs

@@ -10,6 +10,7 @@ and a lifecycle rule expiring logs after the app's log retention.
 from __future__ import annotations
 
 import json
+
 import pulumi
 import pulumi_aws as aws
 
