@@ -14,7 +14,10 @@ from components.name_rules import S3_BUCKET
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/x"
 PROD = {"profile": "prod", "load_balancer": {"certificate_arn": CERTIFICATE}}
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/a1b2c3d4-5678-90ab-cdef-0123456789ab"
+WEB_ACL = (
+    "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/"
+    "a1b2c3d4-5678-90ab-cdef-0123456789ab"
+)
 KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 REPOSITORY = "aws:ecr/repository:Repository"
