@@ -262,38 +262,53 @@ def _load_balancer(
     )
 
 
+def _switch(
+    group: str, key: str, args: Mapping[str, Any], default: bool, own_key: str, own: Any
+) -> bool:
+    """A control's on/off ``key`` (``default`` unless given); bringing one's own resource
+    (``own``, the value of ``own_key``) turns it on, and switching it off then is an error."""
+    enabled = _bool(f"{group}{key}", args.get(key, default or own is not None))
+    if own is not None and not enabled:
+        _fail(f"{group}{key}", False, f"{group}{own_key} is set: remove it or set {key}: true")
+    return enabled
+
+
+def _arn(field: str, value: Any, pattern: re.Pattern[str], expected: str) -> Any:
+    """``value`` if unset, not known yet (checked by AWS) or matching ``pattern``."""
+    if value is not None and _is_known(value):
+        if not (isinstance(value, str) and pattern.match(value)):
+            _fail(field, value, expected)
+    return value
+
+
 def _access_logs(args: LoadBalancerArgs, profile: str) -> tuple[bool, Optional[str]]:
     """Whether the ALB writes access logs, and to which bucket (None: the component's)."""
     bucket = args.get("access_logs_bucket", LoadBalancerSettings.access_logs_bucket)
     if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
         _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
-    default = PROFILES[profile].access_logs or bucket is not None
-    enabled = _bool("load_balancer.access_logs", args.get("access_logs", default))
-    if bucket is not None and not enabled:
-        _fail(
-            "load_balancer.access_logs",
-            False,
-            "load_balancer.access_logs_bucket is set: remove it or set access_logs: true",
-        )
+    enabled = _switch(
+        "load_balancer.",
+        "access_logs",
+        args,
+        PROFILES[profile].access_logs,
+        "access_logs_bucket",
+        bucket,
+    )
     return enabled, bucket
 
 
 def _waf(args: WafArgs, profile: str, internal: bool) -> WafSettings:
     """The web ACL settings; on by profile for an internet-facing ALB, or when one is given."""
     check_keys(args, WafArgs, "waf.")
-    web_acl_arn = args.get("web_acl_arn", WafSettings.web_acl_arn)
-    if web_acl_arn is not None and _is_known(web_acl_arn):
-        if not (isinstance(web_acl_arn, str) and WEB_ACL_ARN.match(web_acl_arn)):
-            _fail(
-                "waf.web_acl_arn",
-                web_acl_arn,
-                "expected a REGIONAL WAFv2 web ACL ARN "
-                "(arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
-            )
-    default = (PROFILES[profile].waf and not internal) or web_acl_arn is not None
-    enabled = _bool("waf.enabled", args.get("enabled", default))
-    if web_acl_arn is not None and not enabled:
-        _fail("waf.enabled", False, "waf.web_acl_arn is set: remove it or set enabled: true")
+    web_acl_arn = _arn(
+        "waf.web_acl_arn",
+        args.get("web_acl_arn", WafSettings.web_acl_arn),
+        WEB_ACL_ARN,
+        "expected a REGIONAL WAFv2 web ACL ARN "
+        "(arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
+    )
+    default = PROFILES[profile].waf and not internal
+    enabled = _switch("waf.", "enabled", args, default, "web_acl_arn", web_acl_arn)
     rate_limit = _int(
         "waf.rate_limit",
         args.get("rate_limit", WafSettings.rate_limit),
@@ -305,19 +320,14 @@ def _waf(args: WafArgs, profile: str, internal: bool) -> WafSettings:
 
 def _encryption(args: FargateAppArgs, profile: str) -> tuple[bool, Optional[pulumi.Input[str]]]:
     """Whether a customer-managed KMS key encrypts the logs and the repository, and which."""
-    key_arn = args.get("kms_key_arn", AppSettings.kms_key_arn)
-    if key_arn is not None and _is_known(key_arn):
-        if not (isinstance(key_arn, str) and KMS_KEY_ARN.match(key_arn)):
-            _fail(
-                "kms_key_arn",
-                key_arn,
-                "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), "
-                "not an alias",
-            )
-    default = PROFILES[profile].kms_encryption or key_arn is not None
-    enabled = _bool("kms_encryption", args.get("kms_encryption", default))
-    if key_arn is not None and not enabled:
-        _fail("kms_encryption", False, "kms_key_arn is set: remove it or set kms_encryption: true")
+    key_arn = _arn(
+        "kms_key_arn",
+        args.get("kms_key_arn", AppSettings.kms_key_arn),
+        KMS_KEY_ARN,
+        "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias",
+    )
+    default = PROFILES[profile].kms_encryption
+    enabled = _switch("", "kms_encryption", args, default, "kms_key_arn", key_arn)
     return enabled, key_arn
 
 
