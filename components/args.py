@@ -58,8 +58,31 @@ class LoadBalancerArgs(TypedDict):
     """Connection idle timeout in seconds, 1 to 4000. Default 60."""
     deletion_protection: NotRequired[bool]
     """Refuse to delete the load balancer. Default by profile (dev false, prod true)."""
+    access_logs: NotRequired[bool]
+    """Write ALB access logs to S3 (FSBP ELB.5): to `access_logs_bucket`, or to a bucket the
+    component creates (block public access, SSE-S3, TLS-only policy, the region's log delivery
+    principal, objects expire after `log_retention_days`). Default by profile (dev false, prod
+    true)."""
     access_logs_bucket: NotRequired[str]
-    """S3 bucket name for ALB access logs (FSBP ELB.5). Default: no access logs."""
+    """Bring your own access-log bucket: its name (its policy must let the region's load
+    balancer log delivery write `<app>/AWSLogs/<account>/*`). Turns `access_logs` on. Default:
+    not set (with `access_logs` on, the component creates the bucket)."""
+
+
+class WafArgs(TypedDict):
+    """The AWS WAF web ACL in front of an internet-facing load balancer (FSBP ELB.16)."""
+
+    enabled: NotRequired[bool]
+    """Guard the load balancer with a WAFv2 web ACL: AWS's managed common rule set and
+    known-bad-inputs rule group plus a per-IP rate limit, with metrics and sampled requests.
+    Default by profile (dev false, prod true) for an internet-facing load balancer; false for
+    an internal one."""
+    web_acl_arn: NotRequired[pulumi.Input[str]]
+    """Bring your own REGIONAL web ACL: its ARN; the component only associates it. Turns
+    `enabled` on."""
+    rate_limit: NotRequired[int]
+    """Requests one IP may make in 5 minutes before the rate-based rule blocks it, 10 (AWS's
+    minimum) to 2000000000. Default 2000."""
 
 
 class AutoscalingArgs(TypedDict):
@@ -206,6 +229,17 @@ class FargateAppArgs(TypedDict):
     """Load balancer settings."""
     autoscaling: NotRequired[AutoscalingArgs]
     """Autoscaling settings; absent means a fixed `desired_count`."""
+    waf: NotRequired[WafArgs]
+    """WAF settings of the load balancer."""
+    kms_encryption: NotRequired[bool]
+    """Encrypt the app's and the flow logs' log groups and the ECR repository with a
+    customer-managed KMS key (rotation on; its policy lets CloudWatch Logs use it for exactly
+    these log groups and ECR for this account's repositories). ECR sets encryption only at
+    creation: an existing repository keeps its encryption. Default by profile (dev false, prod
+    true)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Bring your own KMS key: its key ARN (its policy must let `logs.<region>.amazonaws.com` use
+    it for the app's log groups). Turns `kms_encryption` on."""
     task_role_policy_arns: NotRequired[list[pulumi.Input[str]]]
     """Managed IAM policy ARNs (AWS's or yours) to attach to the task role, the role the app's
     code runs as."""

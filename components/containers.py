@@ -16,6 +16,12 @@ from .unknowns import known_tree
 CONTAINER_NAME = "app"
 """Name of the app's container; a sidecar may not take it."""
 HEALTH_CHECK_GRACE_SECONDS = 60
+AWSLOGS_MODE = "non-blocking"
+"""The awslogs driver buffers instead of blocking the container's writes to stdout/stderr
+when CloudWatch Logs is slow (prowler ``ecs_task_definitions_logging_block_mode``)."""
+AWSLOGS_MAX_BUFFER_SIZE = "25m"
+"""The non-blocking buffer per container (Docker's default is 1m): about 25 MB of log lines ride
+out a slow stream; when it is full, new lines are dropped rather than the app stalled."""
 
 
 def container_definitions(
@@ -124,8 +130,8 @@ def _container(
     log_group: str,
     region: str,
 ) -> dict[str, Any]:
-    """What every container of the task has: ports, env, secrets, awslogs under its own stream
-    prefix, a read-only root unless switched off, never privileged."""
+    """What every container of the task has: ports, env, secrets, non-blocking awslogs under its
+    own stream prefix, a read-only root unless switched off, never privileged."""
     container: dict[str, Any] = {
         "name": name,
         "image": image,
@@ -148,6 +154,8 @@ def _container(
                 "awslogs-group": log_group,
                 "awslogs-region": region,
                 "awslogs-stream-prefix": name,
+                "mode": AWSLOGS_MODE,
+                "max-buffer-size": AWSLOGS_MAX_BUFFER_SIZE,
             },
         },
     }

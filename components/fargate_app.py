@@ -8,7 +8,9 @@ from contract import MANAGED_BY_TAG, ReconcileTarget, reconcile_target
 
 from .args import FargateAppArgs
 from .component import output_names
+from .encryption import EncryptionKey
 from .load_balancer import LoadBalancer
+from .naming import flow_log_group_name, log_group_name
 from .network import Network
 from .registry import Registry
 from .service import Service
@@ -80,8 +82,9 @@ class FargateApp(pulumi.ComponentResource):
         tags = {**settings.tags, "app": name, "stack": pulumi.get_stack()}
         tags[MANAGED_BY_TAG[0]] = MANAGED_BY_TAG[1]
         child = pulumi.ResourceOptions(parent=self)
-        self._network(name, settings, tags, child)
-        registry = Registry(name, settings.registry, tags, opts=child)
+        kms_key_arn = self._kms_key(name, settings, tags, child)
+        self._network(name, settings, tags, child, kms_key_arn)
+        registry = Registry(name, settings.registry, tags, opts=child, kms_key_arn=kms_key_arn)
         load_balancer = LoadBalancer(
             name,
             settings.load_balancer,
@@ -92,7 +95,7 @@ class FargateApp(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        service = self._service(name, settings, registry, load_balancer, tags, child)
+        service = self._service(name, settings, registry, load_balancer, tags, child, kms_key_arn)
         # The rule was the Service's child before the load balancer owned it: keep its URN.
         load_balancer.allow_to(
             f"{name}-alb-to-tasks",
@@ -103,12 +106,31 @@ class FargateApp(pulumi.ComponentResource):
         self._outputs(settings, registry, load_balancer, service)
         self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
 
+    def _kms_key(
+        self,
+        name: str,
+        settings: AppSettings,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> Optional[pulumi.Input[str]]:
+        """The key that encrypts the log groups and the repository: the one given, a new one
+        scoped to the app's log groups, or None (AWS-managed encryption)."""
+        if not settings.kms_encryption:
+            return None
+        if settings.kms_key_arn is not None:
+            return settings.kms_key_arn
+        log_groups = [log_group_name(name)]
+        if settings.network.flow_logs and not settings.network.bring_your_own:
+            log_groups.append(flow_log_group_name(name))
+        return EncryptionKey(name, log_groups, tags, opts=child).key_arn
+
     def _network(
         self,
         name: str,
         settings: AppSettings,
         tags: dict[str, str],
         child: pulumi.ResourceOptions,
+        kms_key_arn: Optional[pulumi.Input[str]],
     ) -> None:
         """Sets ``vpc_id`` and the subnet ids: of a new Network, or of the VPC brought along."""
         if settings.network.bring_your_own:
@@ -116,7 +138,7 @@ class FargateApp(pulumi.ComponentResource):
             self.public_subnet_ids = pulumi.Output.all(*settings.network.public_subnet_ids)
             self.private_subnet_ids = pulumi.Output.all(*settings.network.private_subnet_ids)
             return
-        network = Network(name, settings.network, tags, opts=child)
+        network = Network(name, settings.network, tags, opts=child, kms_key_arn=kms_key_arn)
         self.vpc_id = network.vpc_id
         self.public_subnet_ids = network.public_subnet_ids
         self.private_subnet_ids = network.private_subnet_ids
@@ -129,6 +151,7 @@ class FargateApp(pulumi.ComponentResource):
         load_balancer: LoadBalancer,
         tags: dict[str, str],
         child: pulumi.ResourceOptions,
+        kms_key_arn: Optional[pulumi.Input[str]],
     ) -> Service:
         """The Service, its tasks in the load balancer's target group (private subnets unless
         they get public IPs)."""
@@ -146,6 +169,7 @@ class FargateApp(pulumi.ComponentResource):
             tags=tags,
             service_depends_on=load_balancer.listeners,
             opts=child,
+            kms_key_arn=kms_key_arn,
         )
 
     def _outputs(

@@ -1,5 +1,5 @@
-"""IAM policy documents of the FargateApp: trust, secrets read, flow log writes, ECS Exec and
-the task role's user statements.
+"""IAM policy documents of the FargateApp: trust, the execution role's pulls and log writes,
+secrets read, flow log writes, ECS Exec and the task role's user statements.
 
 Each grants exactly what its user needs on exactly the named resources (FSBP IAM.1/IAM.21).
 """
@@ -50,6 +50,52 @@ def secrets_read_policy(secret_arns: Sequence[str]) -> str:
         for service, arns in by_service.items()
         if arns
     ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+ECR_AUTHORIZATION_ACTIONS: tuple[str, ...] = ("ecr:GetAuthorizationToken",)
+"""Logging in to ECR: no resource-level permissions (Service Authorization Reference), so it is
+granted on ``*``, the one action the execution role gets there."""
+
+ECR_PULL_ACTIONS: tuple[str, ...] = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+)
+"""Pulling an image, granted on the repositories the task's images come from."""
+
+LOG_STREAM_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+"""The awslogs driver's writes, granted on the streams of the app's log group."""
+
+
+def execution_policy(repository_arns: Sequence[str], log_group_arn: str) -> str:
+    """What ECS needs to start the task, instead of the managed AmazonECSTaskExecutionRolePolicy
+    (whose ECR and log actions apply to every repository and log group): pull from exactly
+    ``repository_arns`` (none: no ECR permission at all) and write the log group's streams."""
+    statements: list[dict[str, Any]] = []
+    if repository_arns:
+        statements += [
+            {
+                "Sid": "LogInToEcr",
+                "Effect": "Allow",
+                "Action": list(ECR_AUTHORIZATION_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "PullTheTasksImages",
+                "Effect": "Allow",
+                "Action": list(ECR_PULL_ACTIONS),
+                "Resource": sorted(set(repository_arns)),
+            },
+        ]
+    statements.append(
+        {
+            "Sid": "WriteTheAppsLogStreams",
+            "Effect": "Allow",
+            "Action": list(LOG_STREAM_ACTIONS),
+            "Resource": f"{log_group_arn}:log-stream:*",
+        }
+    )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

@@ -9,11 +9,14 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .access_logs import access_logs_bucket, access_logs_prefix
+from .aws_context import AwsContext
 from .component import Component
 from .name_rules import SECURITY_GROUP, SECURITY_GROUP_DESCRIPTION
 from .naming import auto_name, elb_name, fit_text
 from .settings import LoadBalancerSettings
 from .unknowns import known_all
+from .waf import web_acl
 
 DEREGISTRATION_DELAY_SECONDS = 30
 HEALTH_CHECK = {
@@ -37,7 +40,8 @@ class LoadBalancer(Component):
     """An Application Load Balancer that drops invalid headers and mitigates desync, a security
     group open only on the listener ports to the allowed CIDRs, an `ip` target group with a real
     health check, and an HTTP listener (forwarding, or redirecting to HTTPS when a certificate is
-    given) plus an HTTPS listener with a compliant TLS policy."""
+    given) plus an HTTPS listener with a compliant TLS policy; access logs to S3 and a WAF web
+    ACL when switched on (by default in prod)."""
 
     security_group_id: pulumi.Output[str]
     """Security group of the ALB; the tasks accept traffic only from it."""
@@ -68,7 +72,9 @@ class LoadBalancer(Component):
         super().__init__("fargate-app:index:LoadBalancer", name, None, opts)
         self._tags = dict(tags or {})
         security_group = self._security_group(name, settings, vpc_id)
-        load_balancer = self._load_balancer(name, settings, subnet_ids, security_group)
+        access_logs = self._access_logs(name, settings)
+        load_balancer = self._load_balancer(name, settings, subnet_ids, security_group, access_logs)
+        self._waf(name, settings, load_balancer)
         target_group = self._target_group(name, settings, vpc_id)
         self.listeners = self._listeners(name, settings, load_balancer, target_group)
         https = settings.certificate_arn is not None
@@ -136,19 +142,30 @@ class LoadBalancer(Component):
                 )
         return security_group
 
+    def _access_logs(
+        self, name: str, settings: LoadBalancerSettings
+    ) -> Optional[tuple[pulumi.Input[str], list[pulumi.Resource]]]:
+        """Where the ALB writes its access logs (the bucket given, or one created here) and
+        what it must wait for; None when access logs are off."""
+        if settings.access_logs_bucket is not None:
+            return settings.access_logs_bucket, []
+        if not settings.access_logs:
+            return None
+        bucket, policy = access_logs_bucket(
+            name, settings, AwsContext.of(self), self._tags, self._child()
+        )
+        return bucket.bucket, [policy]
+
     def _load_balancer(
         self,
         name: str,
         settings: LoadBalancerSettings,
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         security_group: aws.ec2.SecurityGroup,
+        access_logs: Optional[tuple[pulumi.Input[str], list[pulumi.Resource]]],
     ) -> aws.lb.LoadBalancer:
-        """The ALB: drops invalid headers, defensive desync mitigation, optional access logs."""
-        access_logs = (
-            {"bucket": settings.access_logs_bucket, "enabled": True, "prefix": name}
-            if settings.access_logs_bucket
-            else None
-        )
+        """The ALB: drops invalid headers, defensive desync mitigation, access logs when on."""
+        bucket, waits_for = access_logs if access_logs else (None, [])
         return aws.lb.LoadBalancer(
             f"{name}-alb",
             name=elb_name(name, "alb", settings.internal),
@@ -160,8 +177,26 @@ class LoadBalancer(Component):
             desync_mitigation_mode="defensive",
             enable_deletion_protection=settings.deletion_protection,
             idle_timeout=settings.idle_timeout,
-            access_logs=access_logs,
+            access_logs={"bucket": bucket, "enabled": True, "prefix": access_logs_prefix(name)}
+            if bucket is not None
+            else None,
             tags=self._tags,
+            opts=self._child(*waits_for),
+        )
+
+    def _waf(
+        self, name: str, settings: LoadBalancerSettings, load_balancer: aws.lb.LoadBalancer
+    ) -> None:
+        """The web ACL (the one given, or one created here) associated with the ALB."""
+        if not settings.waf.enabled:
+            return
+        web_acl_arn = settings.waf.web_acl_arn
+        if web_acl_arn is None:
+            web_acl_arn = web_acl(name, settings.waf, self._tags, self._child()).arn
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf",
+            resource_arn=load_balancer.arn,
+            web_acl_arn=web_acl_arn,
             opts=self._child(),
         )
 

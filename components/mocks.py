@@ -10,6 +10,7 @@ The local cloud's mocks make real API calls on an emulator instead.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any, Optional
 
 import pulumi
@@ -31,8 +32,9 @@ ID_PREFIX = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "acl-",
 }
-NAMED_BY_ID = ("aws:iam/role:Role", "aws:ecr/repository:Repository")
+NAMED_BY_ID = ("aws:iam/role:Role", "aws:ecr/repository:Repository", "aws:s3/bucket:Bucket")
 
 
 class AwsLikeMocks(pulumi.runtime.Mocks):
@@ -94,6 +96,21 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         elb = f"arn:aws:elasticloadbalancing:{self.region}:{self.account}"
         if type_ == "aws:iam/role:Role":
             arn = f"arn:aws:iam::{self.account}:role/{physical}"
+        elif type_ == "aws:ec2/vpc:Vpc":
+            outputs["defaultNetworkAclId"] = f"acl-{digest}"
+        elif type_ == "aws:kms/key:Key":
+            key_id = str(uuid.UUID(hashlib.sha256(digest.encode()).hexdigest()[:32]))
+            arn = f"arn:aws:kms:{self.region}:{self.account}:key/{key_id}"
+            outputs["keyId"] = key_id
+        elif type_ == "aws:wafv2/webAcl:WebAcl":
+            arn = (
+                f"arn:aws:wafv2:{self.region}:{self.account}:regional/webacl/{physical}/"
+                f"{uuid.UUID(hashlib.sha256(digest.encode()).hexdigest()[:32])}"
+            )
+        elif type_ == "aws:s3/bucket:Bucket":
+            physical = str(props.get("bucket") or physical)
+            arn = f"arn:aws:s3:::{physical}"
+            outputs["bucket"] = physical
         elif type_ == "aws:lb/loadBalancer:LoadBalancer":
             arn = f"{elb}:loadbalancer/app/{physical}/{digest}"
             outputs["arnSuffix"] = f"app/{physical}/{digest}"
@@ -102,6 +119,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             arn = f"{elb}:targetgroup/{physical}/{digest}"
             outputs["arnSuffix"] = f"targetgroup/{physical}/{digest}"
         elif type_ == "aws:ecr/repository:Repository":
+            arn = f"arn:aws:ecr:{self.region}:{self.account}:repository/{physical}"
             outputs["repositoryUrl"] = (
                 f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{physical}"
             )

@@ -110,6 +110,17 @@ LOAD_BALANCER = NameRule(
     "load balancer name", ELB_NAME_MAX, ELB_NAME, forbidden_prefixes=("internal-",)
 )
 TARGET_GROUP = NameRule("target group name", ELB_NAME_MAX, ELB_NAME)
+WEB_ACL = NameRule("WAF web ACL name", 128, r"[\w-]+", outside_alphabet=r"[^A-Za-z0-9_-]")
+S3_BUCKET = NameRule(
+    "S3 bucket name",
+    63,
+    r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+    min_length=3,
+    forbidden_prefixes=("xn--", "sthree-", "amzn-s3-demo-"),
+    lowercase=True,
+)
+"""General purpose bucket names (S3 User Guide, "Bucket naming rules"), without dots (a dotted
+name breaks virtual-hosted-style TLS)."""
 
 NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("aws:iam/role:Role", "name"): IAM_ROLE,
@@ -124,6 +135,8 @@ NAME_RULES: dict[tuple[str, str], NameRule] = {
     ("aws:cloudwatch/logGroup:LogGroup", "name"): LOG_GROUP,
     ("aws:lb/loadBalancer:LoadBalancer", "name"): LOAD_BALANCER,
     ("aws:lb/targetGroup:TargetGroup", "name"): TARGET_GROUP,
+    ("aws:wafv2/webAcl:WebAcl", "name"): WEB_ACL,
+    ("aws:s3/bucket:Bucket", "bucket"): S3_BUCKET,
 }
 """The rule of each (resource type, property) the component names, by Pulumi type token."""
 

@@ -58,6 +58,17 @@ def ecr_name(app: str) -> str:
     return name if ECR_REPOSITORY.allows(name) else derived_name(ECR_REPOSITORY, seed)
 
 
+def log_group_name(app: str) -> str:
+    """The log group of the app's containers (known before it exists: the KMS key policy
+    names it)."""
+    return f"/ecs/{ecs_name(app)}"
+
+
+def flow_log_group_name(app: str) -> str:
+    """The log group of the VPC's flow logs."""
+    return f"/vpc/{ecs_name(app)}/flow-logs"
+
+
 def service_name(app: str) -> str:
     """An ECS service name (unique within its cluster): letters, digits, hyphens, underscores."""
     return sanitize(app, r"[^A-Za-z0-9_-]+")[:255]

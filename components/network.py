@@ -12,17 +12,21 @@ from .aws_context import AwsContext
 from .component import Component
 from .iam_documents import flow_log_write_policy, service_trust_policy
 from .name_rules import IAM_ROLE, IAM_ROLE_DESCRIPTION, IAM_ROLE_POLICY, SECURITY_GROUP
-from .naming import auto_name, ecs_name, fit_text
+from .naming import auto_name, fit_text, flow_log_group_name
 from .settings import NetworkSettings
 from .unknowns import known_all, unknown
 from .validation import SUBNET_PREFIX_BITS, FargateAppConfigError
 
 PRIVATE_SLOT_OFFSET = 4  # private subnets take slots 4..6 of the 8 equal slots of the VPC
+NACL_DENIED_PORTS = (22, 3389)
+"""SSH and RDP: what the default network ACL refuses from anywhere (FSBP EC2.21)."""
+WORLD_CIDRS = {"cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "::/0"}
 
 
 class Network(Component):
     """A VPC with one public and one private subnet per AZ, an internet gateway, NAT gateways per
-    strategy, optional VPC endpoints and a default security group with no rules."""
+    strategy, optional VPC endpoints, a default security group with no rules and a default
+    network ACL that denies SSH and RDP from anywhere."""
 
     vpc_id: pulumi.Output[str]
     """Id of the VPC."""
@@ -39,7 +43,10 @@ class Network(Component):
         settings: NetworkSettings,
         tags: Optional[dict[str, str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        kms_key_arn: Optional[pulumi.Input[str]] = None,
     ) -> None:
+        """``kms_key_arn``: the KMS key that encrypts the flow-log group (None: AWS-managed)."""
         super().__init__("fargate-app:index:Network", name, None, opts)
         self._tags = dict(tags or {})
         zones = self._availability_zones(settings.az_count)
@@ -51,12 +58,13 @@ class Network(Component):
         public_subnets = self._public_subnets(name, vpc, zones, slots, internet_gateway)
         private_subnets, private_tables = self._private_subnets(name, vpc, zones, slots)
         self._nat_gateways(name, settings, internet_gateway, public_subnets, private_tables)
+        self._network_acl(name, vpc, [*public_subnets, *private_subnets])
         if settings.vpc_endpoints or settings.flow_logs:
             context = AwsContext.of(self)
         if settings.vpc_endpoints:
             self._endpoints(name, settings, context, vpc, private_subnets, private_tables)
         if settings.flow_logs:
-            self._flow_logs(name, settings, context, vpc)
+            self._flow_logs(name, settings, context, vpc, kms_key_arn)
         self.vpc_id = vpc.id
         self.vpc_cidr_block = vpc.cidr_block
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
@@ -190,6 +198,59 @@ class Network(Component):
             opts=self._child(),
         )
 
+    def _network_acl(
+        self, name: str, vpc: aws.ec2.Vpc, subnets: list[aws.ec2.Subnet]
+    ) -> aws.ec2.DefaultNetworkAcl:
+        """The VPC's default network ACL, adopted for every subnet: SSH and RDP denied from
+        anywhere (IPv4 and IPv6), everything else allowed.
+
+        NACLs are stateless: the replies to the ALB's, the tasks' and the NAT gateways'
+        connections come back to their ephemeral ports (1024-65535 for the ALB and NAT), so
+        inbound stays open but for the denied ports. Traffic from inside the VPC is allowed
+        first (rule 90): the ALB may pick 22 or 3389 as its source port towards a task, and the
+        task's reply must not meet the deny. A NAT gateway may pick them too, towards the
+        internet (2 of its 64,512 ports); that reply is dropped and the connection retried:
+        the price of FSBP EC2.21, which judges rules from 0.0.0.0/0 and ::/0.
+        """
+        ingress: list[dict[str, object]] = [
+            {
+                "rule_no": 90,
+                "action": "allow",
+                "protocol": "-1",
+                "from_port": 0,
+                "to_port": 0,
+                "cidr_block": vpc.cidr_block,
+            }
+        ]
+        rule_no = 100
+        for port in NACL_DENIED_PORTS:
+            for protocol in ("tcp", "udp"):
+                for family, cidr in WORLD_CIDRS.items():
+                    ingress.append(
+                        {
+                            "rule_no": rule_no,
+                            "action": "deny",
+                            "protocol": protocol,
+                            "from_port": port,
+                            "to_port": port,
+                            family: cidr,
+                        }
+                    )
+                    rule_no += 1
+        allow_all = [
+            {"action": "allow", "protocol": "-1", "from_port": 0, "to_port": 0, family: cidr}
+            for family, cidr in WORLD_CIDRS.items()
+        ]
+        return aws.ec2.DefaultNetworkAcl(
+            f"{name}-default-nacl",
+            default_network_acl_id=vpc.default_network_acl_id,
+            subnet_ids=[subnet.id for subnet in subnets],
+            ingress=ingress + [{**rule, "rule_no": 200 + i} for i, rule in enumerate(allow_all)],
+            egress=[{**rule, "rule_no": 100 + i} for i, rule in enumerate(allow_all)],
+            tags={**self._tags, "Name": f"{name}-default-nacl"},
+            opts=self._child(),
+        )
+
     def _nat_gateways(
         self,
         name: str,
@@ -294,12 +355,14 @@ class Network(Component):
         settings: NetworkSettings,
         context: AwsContext,
         vpc: aws.ec2.Vpc,
+        kms_key_arn: Optional[pulumi.Input[str]],
     ) -> None:
         """All VPC traffic to a log group with retention, through a role that may only write it."""
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/vpc/{ecs_name(name)}/flow-logs",
+            name=flow_log_group_name(name),
             retention_in_days=settings.flow_log_retention_days,
+            kms_key_id=kms_key_arn,
             tags=self._tags,
             opts=self._child(),
         )

@@ -33,6 +33,14 @@ class Profile:
     """Tagged images the ECR lifecycle policy keeps (untagged ones expire after a day)."""
     force_delete_repository: bool
     """`pulumi destroy` deletes the ECR repository even if it holds images."""
+    kms_encryption: bool
+    """A customer-managed KMS key (rotation on) encrypts the log groups and the ECR repository."""
+    waf: bool
+    """A WAF web ACL (AWS managed rules, per-IP rate limit) guards an internet-facing ALB."""
+    access_logs: bool
+    """ALB access logs to an S3 bucket the component creates."""
+    force_destroy_access_logs: bool
+    """`pulumi destroy` deletes the access-log bucket even if it holds logs."""
 
 
 #: The profile of a FargateApp that names none.
@@ -50,6 +58,10 @@ PROFILES: dict[str, Profile] = {
         https_required=False,
         images_kept=10,
         force_delete_repository=True,
+        kms_encryption=False,
+        waf=False,
+        access_logs=False,
+        force_destroy_access_logs=True,
     ),
     "prod": Profile(
         az_count=3,
@@ -62,5 +74,9 @@ PROFILES: dict[str, Profile] = {
         https_required=True,
         images_kept=50,
         force_delete_repository=False,
+        kms_encryption=True,
+        waf=True,
+        access_logs=True,
+        force_destroy_access_logs=False,
     ),
 }

@@ -48,7 +48,8 @@ def lifecycle_policy(images_kept: int) -> str:
 
 
 class Registry(Component):
-    """An ECR repository (scan on push, IMMUTABLE tags, AES256) and its lifecycle policy."""
+    """An ECR repository (scan on push, IMMUTABLE tags, AES256 or a KMS key) and its lifecycle
+    policy."""
 
     repository_url: pulumi.Output[str]
     """URL of the repository, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/web-dev."""
@@ -61,17 +62,28 @@ class Registry(Component):
         settings: RegistrySettings,
         tags: Optional[dict[str, str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        kms_key_arn: Optional[pulumi.Input[str]] = None,
     ) -> None:
+        """``kms_key_arn``: the KMS key that encrypts the images (None: AES256). ECR sets the
+        encryption only when it creates a repository and changing it replaces the repository
+        (its images lost), so a change to it is ignored: an existing repository keeps its
+        encryption, a new one gets the key. To move one, `pulumi up --replace` it."""
         super().__init__("fargate-app:index:Registry", name, None, opts)
+        encryption = (
+            {"encryption_type": "KMS", "kms_key": kms_key_arn}
+            if kms_key_arn is not None
+            else {"encryption_type": "AES256"}
+        )
         repository = aws.ecr.Repository(
             f"{name}-repo",
             name=ecr_name(name),
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "AES256"}],
+            encryption_configurations=[encryption],
             force_delete=settings.force_delete,
             tags=dict(tags or {}),
-            opts=self._child(),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["encryption_configurations"]),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

@@ -8,11 +8,13 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .arns import ecr_repository_arn
 from .aws_context import AwsContext
 from .component import Component
 from .containers import CONTAINER_NAME, HEALTH_CHECK_GRACE_SECONDS, resolved_container_definitions
 from .iam_documents import (
     ecs_exec_policy,
+    execution_policy,
     secrets_read_policy,
     statements_policy,
     task_trust_policy,
@@ -24,13 +26,12 @@ from .name_rules import (
     SECURITY_GROUP,
     SECURITY_GROUP_DESCRIPTION,
 )
-from .naming import auto_name, ecs_name, fit_text, service_name
+from .naming import auto_name, ecs_name, fit_text, log_group_name, service_name
 from .settings import AutoscalingSettings, ServiceSettings
 from .unknowns import known_all
 
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
-TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
 class Service(Component):
@@ -78,9 +79,12 @@ class Service(Component):
         tags: Optional[dict[str, str]] = None,
         service_depends_on: Sequence[pulumi.Resource] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        kms_key_arn: Optional[pulumi.Input[str]] = None,
     ) -> None:
         """``service_depends_on``: resources the ECS service waits for, typically the listeners,
         so the target group is attached to the load balancer before tasks register in it.
+        ``kms_key_arn``: the KMS key that encrypts the log group (None: AWS-managed).
 
         The tasks' security group admits the container port from
         ``load_balancer_security_group_id``; the load balancer's side of that path (its egress
@@ -91,8 +95,9 @@ class Service(Component):
         context = AwsContext.of(self)
         family = ecs_name(name)
         cluster, capacity_providers = self._cluster(name, family)
-        log_group = self._log_group(name, family)
+        log_group = self._log_group(name, kms_key_arn)
         execution_role, task_role = self._roles(name, context)
+        self._execution_permissions(name, execution_role, image, log_group, context)
         self._task_role_permissions(name, task_role)
         security_group = self._task_security_group(name, vpc_id, load_balancer_security_group_id)
         task_definition = self._task_definition(
@@ -144,19 +149,23 @@ class Service(Component):
         )
         return cluster, capacity_providers
 
-    def _log_group(self, name: str, family: str) -> aws.cloudwatch.LogGroup:
-        """The container's log group, with the configured retention."""
+    def _log_group(
+        self, name: str, kms_key_arn: Optional[pulumi.Input[str]]
+    ) -> aws.cloudwatch.LogGroup:
+        """The containers' log group, with the configured retention and the KMS key, if any."""
         return aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/ecs/{family}",
+            name=log_group_name(name),
             retention_in_days=self._settings.log_retention_days,
+            kms_key_id=kms_key_arn,
             tags=self._tags,
             opts=self._child(),
         )
 
     def _roles(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.Role]:
-        """The execution role (managed execution policy, plus reading exactly the secrets) and
-        the task role (no permissions), both assumable only by this account's ECS tasks."""
+        """The execution role (reading exactly the secrets; its pulls and log writes:
+        ``_execution_permissions``) and the task role (no permissions), both assumable only by
+        this account's ECS tasks."""
         trust = known_all(context.account_id, context.partition, context.region).apply(
             lambda parts: task_trust_policy(*parts)
         )
@@ -169,14 +178,6 @@ class Service(Component):
                 f"ECS task execution role of {name}: pull image, write logs, read secrets",
             ),
             tags=self._tags,
-            opts=self._child(),
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-execution",
-            role=execution_role.name,
-            policy_arn=known_all(context.partition).apply(
-                lambda parts: f"arn:{parts[0]}:iam::aws:{TASK_EXECUTION_POLICY}"
-            ),
             opts=self._child(),
         )
         if self._settings.secret_arns:
@@ -199,6 +200,35 @@ class Service(Component):
             opts=self._child(),
         )
         return execution_role, task_role
+
+    def _execution_permissions(
+        self,
+        name: str,
+        execution_role: aws.iam.Role,
+        image: pulumi.Input[str],
+        log_group: aws.cloudwatch.LogGroup,
+        context: AwsContext,
+    ) -> aws.iam.RolePolicy:
+        """The execution role's inline policy: pull from exactly the ECR repositories of the
+        task's images (the app's and the sidecars'; none from other registries) and write the
+        log group's streams; no managed policy, whose actions apply to every repository."""
+        images = [image, *(sidecar.image for sidecar in self._settings.sidecars)]
+        return aws.iam.RolePolicy(
+            f"{name}-execution",
+            **auto_name(IAM_ROLE_POLICY, f"{name}-execution"),
+            role=execution_role.id,
+            policy=known_all(log_group.arn, context.partition, *images).apply(
+                lambda parts: execution_policy(
+                    [
+                        arn
+                        for arn in (ecr_repository_arn(str(item), parts[1]) for item in parts[2:])
+                        if arn is not None
+                    ],
+                    parts[0],
+                )
+            ),
+            opts=self._child(),
+        )
 
     def _task_role_permissions(self, name: str, task_role: aws.iam.Role) -> None:
         """What the app's code may do: the managed policies and statements it was given, and

@@ -43,6 +43,20 @@ class NetworkSettings:
         return self.vpc_id is not None
 
 
+#: WAFv2's smallest rate-based rule limit (requests per evaluation window per IP).
+WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 10, 2_000_000_000
+
+
+@dataclass(frozen=True)
+class WafSettings:
+    """The WAFv2 web ACL in front of the ALB: the component's own, or ``web_acl_arn``."""
+
+    enabled: bool = _PROFILE.waf
+    web_acl_arn: Optional[pulumi.Input[str]] = None
+    rate_limit: int = 2000
+    """Requests per 5 minutes from one IP before the rate-based rule blocks it."""
+
+
 @dataclass(frozen=True)
 class LoadBalancerSettings:
     """The ALB, its listeners and its target group."""
@@ -55,7 +69,13 @@ class LoadBalancerSettings:
     allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     idle_timeout: int = 60
     deletion_protection: bool = _PROFILE.deletion_protection
+    access_logs: bool = _PROFILE.access_logs
     access_logs_bucket: Optional[str] = None
+    """Given: access logs go there (whatever ``access_logs`` says); unset with ``access_logs``
+    on: the component creates the bucket."""
+    access_logs_retention_days: int = _PROFILE.log_retention_days
+    force_destroy_access_logs: bool = _PROFILE.force_destroy_access_logs
+    waf: WafSettings = WafSettings()
 
     @property
     def listener_ports(self) -> tuple[int, ...]:
@@ -173,6 +193,14 @@ class AppSettings:
     tags: dict[str, str] = field(default_factory=dict)
     profile: str = DEFAULT_PROFILE
     image_tag: str = "latest"
+    kms_encryption: bool = _PROFILE.kms_encryption
+    kms_key_arn: Optional[pulumi.Input[str]] = None
+    """Unset with ``kms_encryption`` on: the component creates the key."""
+
+    @property
+    def creates_kms_key(self) -> bool:
+        """True when the component creates its own KMS key."""
+        return self.kms_encryption and self.kms_key_arn is None
 
 
 def field_default(name: str, *settings: type) -> Any:

@@ -24,7 +24,9 @@ from .args import (
     PolicyStatementArgs,
     PortMappingArgs,
     SidecarArgs,
+    WafArgs,
 )
+from .arns import ACCOUNT, PARTITION, PRIVATE_ECR_IMAGE, REGION
 from .containers import CONTAINER_NAME
 from .fargate_limits import (
     COMPLIANT_SSL_POLICIES,
@@ -43,6 +45,8 @@ from .name_rules import APP_NAME
 from .profiles import PROFILES
 from .settings import (
     MAX_COUNT_PER_MIN_COUNT,
+    WAF_RATE_LIMIT_MAX,
+    WAF_RATE_LIMIT_MIN,
     AppSettings,
     AutoscalingSettings,
     ContainerDependency,
@@ -52,20 +56,22 @@ from .settings import (
     RegistrySettings,
     ServiceSettings,
     SidecarSettings,
+    WafSettings,
 )
 
-# Partition, region and account as the Terraform AWS provider validates them (verify package).
-PARTITION = r"aws(?:-[a-z]+)*"
-REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
-ACCOUNT = r"\d{12}"
 SECRET_ARN = re.compile(
     rf"^arn:{PARTITION}:(secretsmanager:{REGION}:{ACCOUNT}:secret:.+"
     rf"|ssm:{REGION}:{ACCOUNT}:parameter/.+)$"
 )
-PRIVATE_ECR_IMAGE = re.compile(
-    rf"^{ACCOUNT}\.dkr\.ecr(?:-fips)?\.{REGION}\.amazonaws\.com(?:\.cn)?/"
+KMS_KEY_ARN = re.compile(
+    rf"^arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/"
+    r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
-"""An image in an account's private ECR registry, the only one VPC endpoints reach."""
+"""A KMS key ARN (not an alias: CloudWatch Logs takes key ARNs only)."""
+WEB_ACL_ARN = re.compile(
+    rf"^arn:{PARTITION}:wafv2:{REGION}:{ACCOUNT}:regional/webacl/[\w-]{{1,128}}/[0-9a-f-]{{36}}$"
+)
+"""A REGIONAL WAFv2 web ACL ARN (the scope an ALB can be associated with)."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 24, 16
@@ -229,11 +235,10 @@ def _load_balancer(
     profile: str,
     container_port: int,
     network: NetworkSettings,
+    log_retention_days: int,
 ) -> LoadBalancerSettings:
     internal = _bool("load_balancer.internal", args.get("internal", LoadBalancerSettings.internal))
-    bucket = args.get("access_logs_bucket", LoadBalancerSettings.access_logs_bucket)
-    if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
-        _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
+    access_logs, bucket = _access_logs(args, profile)
     idle_timeout = args.get("idle_timeout", LoadBalancerSettings.idle_timeout)
     deletion_protection = args.get("deletion_protection", PROFILES[profile].deletion_protection)
     return LoadBalancerSettings(
@@ -249,8 +254,81 @@ def _load_balancer(
         allowed_cidrs=_allowed_cidrs(args, internal, network),
         idle_timeout=_int("load_balancer.idle_timeout", idle_timeout, 1, 4000),
         deletion_protection=_bool("load_balancer.deletion_protection", deletion_protection),
+        access_logs=access_logs,
         access_logs_bucket=bucket,
+        access_logs_retention_days=log_retention_days,
+        force_destroy_access_logs=PROFILES[profile].force_destroy_access_logs,
+        waf=_waf(app.get("waf") or {}, profile, internal),
     )
+
+
+def _switch(
+    group: str, key: str, args: Mapping[str, Any], default: bool, own_key: str, own: Any
+) -> bool:
+    """A control's on/off ``key`` (``default`` unless given); bringing one's own resource
+    (``own``, the value of ``own_key``) turns it on, and switching it off then is an error."""
+    enabled = _bool(f"{group}{key}", args.get(key, default or own is not None))
+    if own is not None and not enabled:
+        _fail(f"{group}{key}", False, f"{group}{own_key} is set: remove it or set {key}: true")
+    return enabled
+
+
+def _arn(field: str, value: Any, pattern: re.Pattern[str], expected: str) -> Any:
+    """``value`` if unset, not known yet (checked by AWS) or matching ``pattern``."""
+    if value is not None and _is_known(value):
+        if not (isinstance(value, str) and pattern.match(value)):
+            _fail(field, value, expected)
+    return value
+
+
+def _access_logs(args: LoadBalancerArgs, profile: str) -> tuple[bool, Optional[str]]:
+    """Whether the ALB writes access logs, and to which bucket (None: the component's)."""
+    bucket = args.get("access_logs_bucket", LoadBalancerSettings.access_logs_bucket)
+    if bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", str(bucket)):
+        _fail("load_balancer.access_logs_bucket", bucket, "expected an S3 bucket name")
+    enabled = _switch(
+        "load_balancer.",
+        "access_logs",
+        args,
+        PROFILES[profile].access_logs,
+        "access_logs_bucket",
+        bucket,
+    )
+    return enabled, bucket
+
+
+def _waf(args: WafArgs, profile: str, internal: bool) -> WafSettings:
+    """The web ACL settings; on by profile for an internet-facing ALB, or when one is given."""
+    check_keys(args, WafArgs, "waf.")
+    web_acl_arn = _arn(
+        "waf.web_acl_arn",
+        args.get("web_acl_arn", WafSettings.web_acl_arn),
+        WEB_ACL_ARN,
+        "expected a REGIONAL WAFv2 web ACL ARN "
+        "(arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
+    )
+    default = PROFILES[profile].waf and not internal
+    enabled = _switch("waf.", "enabled", args, default, "web_acl_arn", web_acl_arn)
+    rate_limit = _int(
+        "waf.rate_limit",
+        args.get("rate_limit", WafSettings.rate_limit),
+        WAF_RATE_LIMIT_MIN,
+        WAF_RATE_LIMIT_MAX,
+    )
+    return WafSettings(enabled=enabled, web_acl_arn=web_acl_arn, rate_limit=rate_limit)
+
+
+def _encryption(args: FargateAppArgs, profile: str) -> tuple[bool, Optional[pulumi.Input[str]]]:
+    """Whether a customer-managed KMS key encrypts the logs and the repository, and which."""
+    key_arn = _arn(
+        "kms_key_arn",
+        args.get("kms_key_arn", AppSettings.kms_key_arn),
+        KMS_KEY_ARN,
+        "expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias",
+    )
+    default = PROFILES[profile].kms_encryption
+    enabled = _switch("", "kms_encryption", args, default, "kms_key_arn", key_arn)
+    return enabled, key_arn
 
 
 def _certificate_arn(
@@ -845,6 +923,7 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
     )
     _check_outbound_path(network, service.assign_public_ip)
     _check_image_reachable(network, service)
+    kms_encryption, kms_key_arn = _encryption(args, profile)
     defaults = PROFILES[profile]
     return AppSettings(
         profile=profile,
@@ -854,8 +933,15 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
             images_kept=defaults.images_kept, force_delete=defaults.force_delete_repository
         ),
         load_balancer=_load_balancer(
-            args.get("load_balancer") or {}, args, profile, service.container_port, network
+            args.get("load_balancer") or {},
+            args,
+            profile,
+            service.container_port,
+            network,
+            service.log_retention_days,
         ),
         service=service,
         tags=_tags(args),
+        kms_encryption=kms_encryption,
+        kms_key_arn=kms_key_arn,
     )

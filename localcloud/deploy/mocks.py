@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 from botocore.exceptions import ClientError
 
-from localcloud.deploy import balancing, containers, network
+from localcloud.deploy import balancing, containers, network, security
 from localcloud.deploy.context import DeployContext
 from localcloud.deploy.invokes import INVOKES
 from localcloud.errors import LocalCloudError
@@ -27,6 +27,7 @@ HANDLERS: dict[str, Callable[[DeployContext, str, dict[str, Any]], tuple[str, di
     **network.HANDLERS,
     **containers.HANDLERS,
     **balancing.HANDLERS,
+    **security.HANDLERS,
 }
 
 

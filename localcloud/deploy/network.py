@@ -41,6 +41,9 @@ def vpc(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
             {"Name": "group-name", "Values": ["default"]},
         ]
     )["SecurityGroups"][0]["GroupId"]
+    default_acl = ec2.describe_network_acls(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}]
+    )["NetworkAcls"][0]["NetworkAclId"]
     main_table = ec2.describe_route_tables(
         Filters=[
             {"Name": "vpc-id", "Values": [vpc_id]},
@@ -51,6 +54,7 @@ def vpc(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
         **inputs,
         "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:vpc/{vpc_id}",
         "defaultSecurityGroupId": default_sg,
+        "defaultNetworkAclId": default_acl,
         "mainRouteTableId": main_table,
         "defaultRouteTableId": main_table,
         "ownerId": created.get("OwnerId", ctx.account_id),
@@ -221,6 +225,62 @@ def default_security_group(ctx: DeployContext, name: str, inputs: dict[str, Any]
         "ownerId": ctx.account_id,
         "ingress": inputs.get("ingress", []),
         "egress": inputs.get("egress", []),
+        "tagsAll": inputs.get("tags", {}),
+    }
+
+
+#: Protocol names the provider accepts in network ACL rules, as the EC2 API's numbers.
+NACL_PROTOCOLS = {"-1": "-1", "all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
+#: The catch-all deny rule every network ACL ends with; it cannot be removed.
+NACL_DEFAULT_RULE = 32767
+
+
+def default_network_acl(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
+    """aws:ec2/defaultNetworkAcl:DefaultNetworkAcl: adopt the VPC's default network ACL, make
+    its entries exactly the declared ones and associate it with ``subnetIds``."""
+    ec2 = ctx.client("ec2")
+    acl_id = inputs["defaultNetworkAclId"]
+    acl = ec2.describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"][0]
+    for entry in acl["Entries"]:
+        if entry["RuleNumber"] != NACL_DEFAULT_RULE:
+            ec2.delete_network_acl_entry(
+                NetworkAclId=acl_id, RuleNumber=entry["RuleNumber"], Egress=entry["Egress"]
+            )
+    for key, egress in (("ingress", False), ("egress", True)):
+        for rule in inputs.get(key) or []:
+            protocol = NACL_PROTOCOLS.get(str(rule["protocol"]), str(rule["protocol"]))
+            ec2.create_network_acl_entry(
+                **drop_none(
+                    NetworkAclId=acl_id,
+                    RuleNumber=int(rule["ruleNo"]),
+                    Protocol=protocol,
+                    RuleAction=rule["action"],
+                    Egress=egress,
+                    CidrBlock=rule.get("cidrBlock"),
+                    Ipv6CidrBlock=rule.get("ipv6CidrBlock"),
+                    PortRange={"From": int(rule["fromPort"]), "To": int(rule["toPort"])}
+                    if protocol != "-1"
+                    else None,
+                )
+            )
+    associated = {item["SubnetId"]: item for item in acl.get("Associations", [])}
+    for subnet_id in inputs.get("subnetIds") or []:
+        if subnet_id in associated:
+            continue
+        current = ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
+        )["NetworkAcls"][0]
+        (association,) = [a for a in current["Associations"] if a["SubnetId"] == subnet_id]
+        ec2.replace_network_acl_association(
+            AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl_id
+        )
+    if inputs.get("tags"):
+        ec2.create_tags(Resources=[acl_id], Tags=tag_list(inputs["tags"]))
+    return acl_id, {
+        **inputs,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:network-acl/{acl_id}",
+        "vpcId": acl["VpcId"],
+        "ownerId": ctx.account_id,
         "tagsAll": inputs.get("tags", {}),
     }
 
@@ -409,6 +469,7 @@ HANDLERS = {
     "aws:ec2/eip:Eip": eip,
     "aws:ec2/natGateway:NatGateway": nat_gateway,
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": default_security_group,
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": default_network_acl,
     "aws:ec2/securityGroup:SecurityGroup": security_group,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": security_group_ingress_rule,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": security_group_egress_rule,

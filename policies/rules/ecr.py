@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, StackView
+from policies.rules.base import (
+    PROD_CONFIG,
+    GuardrailResourcePolicy,
+    GuardrailStackPolicy,
+    StackView,
+)
 from policies.rules.props import get, is_unknown, parse_json, truthy
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -27,6 +32,20 @@ def _immutable_tags(props: dict[str, Any], config: dict[str, Any]) -> Iterator[s
         yield (
             f"imageTagMutability is {mutability}: a pushed tag can be overwritten. Use IMMUTABLE "
             "and deploy a new tag (or a digest) per release."
+        )
+
+
+KMS_ENCRYPTION_TYPES = ("KMS", "KMS_DSSE")
+
+
+def _kms_in_prod(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not config.get("prod", False):
+        return
+    kind = get(props, "encryptionConfigurations.0.encryptionType", "AES256")
+    if not is_unknown(kind) and kind not in KMS_ENCRYPTION_TYPES:
+        yield (
+            f"encryptionType is {kind} in production; use KMS (FargateApp: kms_encryption; ECR "
+            "sets it only when it creates a repository)."
         )
 
 
@@ -77,6 +96,14 @@ POLICIES = [
         description="ECR repositories must have immutable image tags.",
         resource_types=[REPOSITORY],
         check=_immutable_tags,
+    ),
+    GuardrailResourcePolicy(
+        name="ecr-kms-in-prod",
+        controls=("CKV_AWS_136",),
+        description="In production, ECR repositories must be encrypted with KMS.",
+        resource_types=[REPOSITORY],
+        check=_kms_in_prod,
+        config=PROD_CONFIG,
     ),
     GuardrailStackPolicy(
         name="ecr-lifecycle-policy",

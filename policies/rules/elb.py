@@ -19,6 +19,7 @@ from policies.rules.props import get, is_unknown, truthy
 
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
 DEFAULT_ALLOWED_SSL_POLICIES = list(COMPLIANT_SSL_POLICIES)
 """The component's list (one home): pass FSBP ELB.17 and checkov CKV_AWS_103; the first also
@@ -46,7 +47,38 @@ def _access_logs(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]
     if is_unknown(enabled) or is_unknown(bucket):
         return
     if not (enabled and bucket):
-        yield "access logs are off (FargateApp input load_balancer.access_logs_bucket)."
+        yield (
+            "access logs are off (FargateApp: load_balancer.access_logs, or "
+            "load_balancer.access_logs_bucket to bring a bucket)."
+        )
+
+
+def _access_logs_in_prod(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if config.get("prod", False):
+        yield from _access_logs(props, config)
+
+
+def _waf_in_prod(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    if not config.get("prod", False):
+        return
+    guarded: set[str] = set()
+    undecidable = False
+    for association in stack.of_type(WEB_ACL_ASSOCIATION):
+        ref = stack.refs(
+            association, "resourceArn", association.get("resourceArn"), *LOAD_BALANCERS
+        )
+        undecidable = undecidable or ref.unresolved
+        guarded |= ref.urns
+    for alb in stack.of_type(*LOAD_BALANCERS):
+        internal = truthy(alb.get("internal", False))
+        if not _is_application(alb.props) or is_unknown(internal) or internal:
+            continue
+        if alb.urn not in guarded and not undecidable:
+            yield (
+                f"internet-facing load balancer {alb.name!r} has no WAF web ACL in production "
+                "(FargateApp: waf.enabled, or waf.web_acl_arn to bring one).",
+                alb.urn,
+            )
 
 
 def _deletion_protection(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
@@ -155,6 +187,22 @@ POLICIES = [
         resource_types=LOAD_BALANCERS,
         check=_access_logs,
         enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    GuardrailResourcePolicy(
+        name="alb-access-logs-in-prod",
+        controls=("FSBP ELB.5", "CKV_AWS_91"),
+        description="In production, load balancers must write access logs to S3.",
+        resource_types=LOAD_BALANCERS,
+        check=_access_logs_in_prod,
+        config=PROD_CONFIG,
+    ),
+    GuardrailStackPolicy(
+        name="alb-waf-in-prod",
+        controls=("FSBP ELB.16", "CKV2_AWS_28"),
+        description="In production, an internet-facing Application Load Balancer must be "
+        "associated with a WAF web ACL.",
+        check=_waf_in_prod,
+        config=PROD_CONFIG,
     ),
     GuardrailResourcePolicy(
         name="alb-deletion-protection",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from components.iam_documents import ECS_EXEC_ACTIONS
-from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, StackView
+from components.iam_documents import ECR_AUTHORIZATION_ACTIONS, ECS_EXEC_ACTIONS
+from policies.rules.base import GuardrailResourcePolicy, GuardrailStackPolicy, Node, StackView
 from policies.rules.props import as_list, get, is_unknown, parse_json
 
 ROLE = "aws:iam/role:Role"
@@ -20,7 +20,7 @@ TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 DEFAULT_WILDCARD_RESOURCE_ACTIONS = [
-    "ecr:GetAuthorizationToken",
+    *ECR_AUTHORIZATION_ACTIONS,
     *ECS_EXEC_ACTIONS,
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -154,6 +154,62 @@ def _trust(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str 
                 )
 
 
+TASK_EXECUTION_POLICY = "AmazonECSTaskExecutionRolePolicy"
+"""AWS's managed execution policy: its ECR pull and log actions apply to every resource."""
+
+
+def _execution_role_scope(
+    stack: StackView, config: dict[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    roles: dict[str, Node] = {}
+    for task in stack.of_type(TASK_DEFINITION):
+        ref = stack.refs(task, "executionRoleArn", task.get("executionRoleArn"), ROLE)
+        roles.update({node.urn: node for node in ref.nodes})
+    for role in roles.values():
+        managed = as_list(role.get("managedPolicyArns", []))
+        if not is_unknown(managed) and any(
+            isinstance(arn, str) and arn.endswith(f"/{TASK_EXECUTION_POLICY}") for arn in managed
+        ):
+            yield _managed_message(role), role.urn
+    for attachment in stack.of_type(ROLE_POLICY_ATTACHMENT):
+        arn = attachment.get("policyArn")
+        if is_unknown(arn) or not str(arn or "").endswith(f"/{TASK_EXECUTION_POLICY}"):
+            continue
+        for role in stack.refs(attachment, "role", attachment.get("role"), ROLE).nodes:
+            if role.urn in roles:
+                yield _managed_message(role), attachment.urn
+    for policy in stack.of_type(ROLE_POLICY):
+        targets = stack.refs(policy, "role", policy.get("role"), ROLE).nodes
+        if not any(role.urn in roles for role in targets):
+            continue
+        try:
+            found = statements(policy.get("policy"))
+        except ValueError:
+            continue  # iam-no-wildcards reports a document that is not JSON
+        if is_unknown(found):
+            continue
+        for statement in found:
+            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+            extra = [a for a in actions if a not in ECR_AUTHORIZATION_ACTIONS]
+            if (
+                statement.get("Effect", "Allow") == "Allow"
+                and "*" in as_list(statement.get("Resource"))
+                and extra
+            ):
+                yield (
+                    f"execution role policy {policy.name!r} grants {', '.join(extra)} on every "
+                    "resource (*); only ecr:GetAuthorizationToken needs that.",
+                    policy.urn,
+                )
+
+
+def _managed_message(role: Node) -> str:
+    return (
+        f"execution role {role.name!r} carries {TASK_EXECUTION_POLICY}: ECR pulls and log writes "
+        "on every repository and log group; grant them on the app's own (FargateApp does)."
+    )
+
+
 def _principals(statement: dict[str, Any]) -> set[str]:
     principal = statement.get("Principal")
     if principal == "*":
@@ -203,6 +259,13 @@ POLICIES = [
         controls=("CKV_AWS_249",),
         description="An ECS task definition's execution role and task role must be different.",
         check=_distinct_roles,
+    ),
+    GuardrailStackPolicy(
+        name="iam-execution-role-scoped",
+        controls=("CKV_AWS_355", "CKV_AWS_290"),
+        description="An ECS task's execution role must not carry AmazonECSTaskExecutionRolePolicy "
+        "nor grant anything but ecr:GetAuthorizationToken on every resource (*).",
+        check=_execution_role_scope,
     ),
     GuardrailStackPolicy(
         name="iam-ecs-task-trust",

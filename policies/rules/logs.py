@@ -23,6 +23,17 @@ def _retention(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
         yield f"retentionInDays is {days}; production keeps logs at least {minimum} days."
 
 
+def _kms_in_prod(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    if not config.get("prod", False):
+        return
+    key = get(props, "kmsKeyId")
+    if not is_unknown(key) and not key:
+        yield (
+            "kmsKeyId is not set in production: the log group is not encrypted with a "
+            "customer-managed KMS key (FargateApp: kms_encryption or kms_key_arn)."
+        )
+
+
 POLICIES = [
     GuardrailResourcePolicy(
         name="log-group-retention",
@@ -39,6 +50,15 @@ POLICIES = [
                 "description": "Least retention in days when `prod` is true (CloudWatch.16: 365).",
             },
         },
+    ),
+    GuardrailResourcePolicy(
+        name="log-group-kms-in-prod",
+        controls=("CKV_AWS_158",),
+        description="In production, log groups must be encrypted with a customer-managed KMS key "
+        "(prowler cloudwatch_log_group_kms_encryption_enabled).",
+        resource_types=[LOG_GROUP],
+        check=_kms_in_prod,
+        config=PROD_CONFIG,
     ),
 ]
 

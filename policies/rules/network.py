@@ -15,13 +15,15 @@ from policies.rules.base import (
     Node,
     StackView,
 )
-from policies.rules.props import as_list, get, is_unknown, strings, truthy
+from policies.rules.props import UNKNOWN, as_list, get, is_unknown, strings, truthy
 
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 SUBNET = "aws:ec2/subnet:Subnet"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+DEFAULT_NETWORK_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -231,6 +233,69 @@ def _default_sg_closed(
             )
 
 
+NACL_ADMIN_PORTS = (22, 3389)
+"""SSH and RDP: what no network ACL may admit from anywhere (FSBP EC2.21)."""
+NACL_PORT_PROTOCOLS = ("tcp", "6", "udp", "17")
+
+
+def _nacl_verdict(entries: list[Any], cidr: str, port: int) -> str | Any:
+    """What the first ingress entry matching traffic from ``cidr`` (0.0.0.0/0 or ::/0) to
+    ``port`` does ("allow" or "deny"; "deny" when none matches: the final * rule); UNKNOWN when
+    an entry that could match is not known yet."""
+    family = "ipv6CidrBlock" if ":" in cidr else "cidrBlock"
+    keyed = []
+    for entry in entries:
+        number, source = get(entry, "ruleNo"), get(entry, family)
+        if is_unknown(number) or is_unknown(source):
+            return UNKNOWN
+        if source == cidr:
+            keyed.append((int(number), entry))
+    for _, entry in sorted(keyed, key=lambda item: item[0]):
+        protocol, action = str(get(entry, "protocol", "-1")), get(entry, "action")
+        low, high = get(entry, "fromPort", 0), get(entry, "toPort", 0)
+        if any(is_unknown(value) for value in (protocol, action, low, high)):
+            return UNKNOWN
+        if protocol in ALL_PROTOCOLS or (
+            protocol in NACL_PORT_PROTOCOLS and int(low) <= port <= int(high)
+        ):
+            return str(action).lower()
+    return "deny"
+
+
+def _default_nacl(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    adopted: set[str] = set()
+    undecidable = False
+    for acl in stack.of_type(DEFAULT_NETWORK_ACL, NETWORK_ACL):
+        entries = as_list(acl.get("ingress", []))
+        if is_unknown(entries):
+            continue
+        for port in NACL_ADMIN_PORTS:
+            for cidr in WORLD:
+                if _nacl_verdict(entries, cidr, port) == "allow":
+                    yield (
+                        f"network ACL {acl.name!r} admits port {port} from {cidr}; deny it "
+                        "with a rule numbered before any allow.",
+                        acl.urn,
+                    )
+        if acl.type == DEFAULT_NETWORK_ACL:
+            acl_id = acl.get("defaultNetworkAclId")
+            undecidable = undecidable or (is_unknown(acl_id) and not acl.deps)
+            for vpc in stack.of_type(VPC):
+                if vpc.urn in acl.deps.get("defaultNetworkAclId", []) or (
+                    not is_unknown(acl_id) and acl_id == vpc.get("defaultNetworkAclId")
+                ):
+                    adopted.add(vpc.urn)
+    if undecidable:
+        return
+    for vpc in stack.of_type(VPC):
+        if vpc.urn not in adopted:
+            yield (
+                f"VPC {vpc.name!r} leaves its default network ACL admitting everything, SSH and "
+                "RDP included; adopt it with aws.ec2.DefaultNetworkAcl (FargateApp does).",
+                vpc.urn,
+            )
+
+
 def _flow_logs(stack: StackView, config: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     if not config.get("prod", False):
         return
@@ -331,6 +396,13 @@ POLICIES = [
         controls=("FSBP EC2.2", "CKV2_AWS_12"),
         description="Every VPC's default security group must be adopted and have no rules.",
         check=_default_sg_closed,
+    ),
+    GuardrailStackPolicy(
+        name="vpc-default-nacl-no-admin-ports",
+        controls=("FSBP EC2.21", "CKV_AWS_231", "CKV_AWS_232"),
+        description="Network ACLs must not admit SSH (22) or RDP (3389) from 0.0.0.0/0 or ::/0, "
+        "and every VPC must adopt its default network ACL (which otherwise admits everything).",
+        check=_default_nacl,
     ),
     GuardrailStackPolicy(
         name="vpc-flow-logs",

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import LoadBalancer, Network, Registry, Service
+from components import EncryptionKey, LoadBalancer, Network, Registry, Service
 from components.component import output_names
 from components.docs import attribute_docstrings
 from components.fargate_app import FargateApp
@@ -62,7 +62,10 @@ def _standalone() -> tuple[ProgramResult, dict[str, pulumi.ComponentResource]]:
 def test_every_declared_output_is_registered_by_each_component(app):
     result = app(FULL)
     components = [r for r in result.resources if not r.custom]
-    classes = {cls.__name__: cls for cls in (FargateApp, Network, Registry, LoadBalancer, Service)}
+    classes = {
+        cls.__name__: cls
+        for cls in (FargateApp, EncryptionKey, Network, Registry, LoadBalancer, Service)
+    }
     assert {r.type_.rsplit(":", 1)[-1] for r in components} == set(classes)
     for component in components:
         declared = output_names(classes[component.type_.rsplit(":", 1)[-1]])

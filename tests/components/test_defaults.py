@@ -25,6 +25,7 @@ from components.settings import (
     LoadBalancerSettings,
     NetworkSettings,
     SidecarSettings,
+    WafSettings,
     field_default,
 )
 from components.validation import annotations_of, resolve_settings, typed_dict_of
@@ -34,12 +35,16 @@ GROUPS: dict[str, tuple[str, type]] = {
     "network": ("network", NetworkSettings),
     "load_balancer": ("load_balancer", LoadBalancerSettings),
     "autoscaling": ("service.autoscaling", AutoscalingSettings),
+    "waf": ("load_balancer.waf", WafSettings),
 }
+#: Args whose profile default comes from a ``Profile`` field of another name.
+PROFILE_FIELDS: dict[tuple[str, str], str] = {("waf", "enabled"): "waf"}
 #: Args with no default the settings could state: they are absent unless given.
 NO_DEFAULT = {"environment", "secrets", "health_check_command", "tags", "network"}
 NO_DEFAULT |= {"load_balancer", "autoscaling", "vpc_id", "public_subnet_ids"}
 NO_DEFAULT |= {"private_subnet_ids", "certificate_arn"}
 NO_DEFAULT |= {"task_role_policy_arns", "task_role_statements", "sidecars"}
+NO_DEFAULT |= {"waf", "web_acl_arn", "kms_key_arn"}
 #: The prod profile requires HTTPS (for resolving to succeed).
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/x"
 REFERENCED_VALUE = 3  # a value no default has, given to an arg another default refers to
@@ -156,7 +161,7 @@ def _check_profile_defaults(group: str, key: str, entries: str) -> None:
         if profile == "prod":
             args = _with("load_balancer", "certificate_arn", CERTIFICATE, args)
         assert _resolved(args, group, key) == expected, profile
-        assert getattr(PROFILES[profile], key) == expected, profile
+        assert getattr(PROFILES[profile], PROFILE_FIELDS.get((group, key), key)) == expected
 
 
 def _group_of(arg: str, group: str) -> str | None:

@@ -86,11 +86,10 @@ def test_managed_policies_and_statements_go_to_the_task_role_only(app):
         ],
     }
     execution_role = result.one(ROLE, "web-execution")
+    assert [a for a in result.of_type(ATTACHMENT) if a.inputs["role"] == execution_role.id] == []
     assert [
-        a.inputs["policyArn"]
-        for a in result.of_type(ATTACHMENT)
-        if a.inputs["role"] == execution_role.id
-    ] == ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
+        p.name for p in result.of_type(ROLE_POLICY) if p.inputs["role"] == execution_role.id
+    ] == ["web-execution"]  # its own pulls and log writes, none of the user's grants
 
 
 def test_a_task_role_without_additions_has_no_policy(app):

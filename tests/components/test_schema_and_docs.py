@@ -76,7 +76,7 @@ def test_readme_table_covers_every_arg_and_project_config_every_simple_one():
 
     table = args_table()
     schema = config_schema()
-    objects = {"network", "loadBalancer", "autoscaling", "environment", "secrets", "tags"}
+    objects = {"network", "loadBalancer", "autoscaling", "waf", "environment", "secrets", "tags"}
     objects |= {"sidecars", "taskRoleStatements"}  # lists of objects: no such project type
     for key in FargateAppArgs.__annotations__:
         assert f"| `{key}` |" in table

@@ -42,7 +42,16 @@ def test_roles_trust_only_ecs_tasks_of_this_account(app):
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
 
 
-def test_execution_role_has_the_managed_policy_and_reads_exactly_the_given_secrets(app):
+def _policies_of(result, role) -> dict[str, list[dict]]:
+    """The inline policies of ``role`` by logical name: their statements."""
+    return {
+        policy.name: json.loads(policy.inputs["policy"])["Statement"]
+        for policy in result.of_type("aws:iam/rolePolicy:RolePolicy")
+        if policy.inputs["role"] == role.id
+    }
+
+
+def test_execution_role_pulls_writes_and_reads_exactly_the_apps_own_resources(app):
     result = app({"secrets": {"DATABASE_URL": SECRET, "API_KEY": PARAMETER}})
     task = result.one("aws:ecs/taskDefinition:TaskDefinition")
     execution = next(
@@ -52,26 +61,80 @@ def test_execution_role_has_the_managed_policy_and_reads_exactly_the_given_secre
         r for r in result.of_type(ROLE) if r.outputs["arn"] == task.inputs["taskRoleArn"]
     )
     assert execution.urn != task_role.urn
-    (attachment,) = result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert attachment.inputs["role"] == execution.outputs["name"]
-    assert attachment.inputs["policyArn"] == (
-        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-    )
-    (inline,) = result.of_type("aws:iam/rolePolicy:RolePolicy")
-    assert inline.inputs["role"] == execution.id
-    statements = json.loads(inline.inputs["policy"])["Statement"]
+    # No managed policy: AmazonECSTaskExecutionRolePolicy grants its actions on every resource.
+    assert result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    policies = _policies_of(result, execution)
+    assert set(policies) == {"web-execution", "web-secrets"}
+    repository = result.one("aws:ecr/repository:Repository")
+    log_group = result.one("aws:cloudwatch/logGroup:LogGroup", "web-logs")
+    assert policies["web-execution"] == [
+        {
+            "Sid": "LogInToEcr",
+            "Effect": "Allow",
+            "Action": ["ecr:GetAuthorizationToken"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "PullTheTasksImages",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchGetImage",
+            ],
+            "Resource": [repository.outputs["arn"]],
+        },
+        {
+            "Sid": "WriteTheAppsLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group.outputs['arn']}:log-stream:*",
+        },
+    ]
+    assert repository.outputs["arn"] == "arn:aws:ecr:us-east-1:123456789012:repository/web-test"
+    statements = policies["web-secrets"]
     assert {(tuple(s["Action"]), tuple(s["Resource"])) for s in statements} == {
         (("secretsmanager:GetSecretValue",), (SECRET,)),
         (("ssm:GetParameters",), (PARAMETER,)),
     }
     assert all("*" not in json.dumps(s) for s in statements)
-    # The task role gets nothing attached.
-    attached_roles = {attachment.inputs["role"], inline.inputs["role"]}
-    assert task_role.outputs["name"] not in attached_roles and task_role.id not in attached_roles
+    assert _policies_of(result, task_role) == {}  # the task role gets nothing
 
 
-def test_no_secrets_means_no_inline_policy(app):
-    assert app({}).of_type("aws:iam/rolePolicy:RolePolicy") == []
+def test_an_image_from_ecr_elsewhere_is_what_the_execution_role_may_pull(app):
+    image = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/api:2.1"
+    result = app({"image": image})
+    execution = result.one(ROLE, "web-execution")
+    (pull,) = [s for s in _policies_of(result, execution)["web-execution"] if "Pull" in s["Sid"]]
+    assert pull["Resource"] == ["arn:aws:ecr:eu-west-1:210987654321:repository/team/api"]
+
+
+def test_images_outside_ecr_get_no_ecr_permission(app):
+    result = app(
+        {
+            "image": "public.ecr.aws/nginx/nginx:1.27",
+            "sidecars": [{"name": "agent", "image": "datadog/agent:7"}],
+        }
+    )
+    execution = result.one(ROLE, "web-execution")
+    (statement,) = _policies_of(result, execution)["web-execution"]
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_a_sidecars_ecr_image_is_pulled_from_its_own_repository_too(app):
+    sidecar = "123456789012.dkr.ecr.us-east-1.amazonaws.com/agent@sha256:" + "a" * 64
+    result = app({"sidecars": [{"name": "agent", "image": sidecar}]})
+    execution = result.one(ROLE, "web-execution")
+    (pull,) = [s for s in _policies_of(result, execution)["web-execution"] if "Pull" in s["Sid"]]
+    assert pull["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/agent",
+        "arn:aws:ecr:us-east-1:123456789012:repository/web-test",
+    ]
+
+
+def test_no_secrets_means_no_secrets_policy(app):
+    policies = app({}).of_type("aws:iam/rolePolicy:RolePolicy")
+    assert [policy.name for policy in policies] == ["web-execution"]
 
 
 @pytest.mark.parametrize(("profile", "days"), [("dev", 7), ("prod", 365)])

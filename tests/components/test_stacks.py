@@ -79,7 +79,7 @@ def test_localstack_stack_points_every_service_at_port_4566():
         ({"fargate-app:cpuu": "512"}, "config fargate-app:cpuu: unknown key; allowed: "),
         (
             {"fargate-app:loadBalancer": '{"certArn": "x"}'},
-            "config fargate-app:loadBalancer.certArn: unknown key; allowed: accessLogsBucket",
+            "config fargate-app:loadBalancer.certArn: unknown key; allowed: accessLogs, access",
         ),
         ({"fargate-app:memory": "3000"}, "FargateApp memory: 3000 is not allowed"),
         (

@@ -41,6 +41,7 @@ def test_component_tree_is_parented_for_a_readable_preview(app):
     (root,) = result.of_type("fargate-app:index:FargateApp")
     children = {r.type_ for r in result.children_of(root)}
     assert children == {
+        "fargate-app:index:EncryptionKey",
         "fargate-app:index:Network",
         "fargate-app:index:Registry",
         "fargate-app:index:LoadBalancer",

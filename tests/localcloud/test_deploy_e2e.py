@@ -174,8 +174,10 @@ def test_security_settings_hold_in_aws(local_stack, aws_client):
     assert container["logConfiguration"]["options"]["awslogs-group"] == log_group["logGroupName"]
     role = definition["executionRoleArn"].rsplit("/", 1)[1]
     assert re.fullmatch(r"web-execution-[0-9a-f]{7}", role)  # Pulumi's auto-name
-    attached = aws_client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["AmazonECSTaskExecutionRolePolicy"]
+    iam = aws_client("iam")
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []  # scoped:
+    [inline] = iam.list_role_policies(RoleName=role)["PolicyNames"]  # no secrets in this stack
+    assert re.fullmatch(r"web-execution-[0-9a-f]{7}", inline)
 
     assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
         "enable": True,
@@ -271,7 +273,9 @@ def test_prod_stack_with_https_autoscaling_and_secrets(deployed_stack, aws_clien
         ]
         .rsplit("/", 1)[1]
     )
-    [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert sorted(name.rsplit("-", 1)[0] for name in names) == ["web-execution", "web-secrets"]
+    [policy_name] = [name for name in names if name.startswith("web-secrets-")]
     document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
     assert document["Statement"][0]["Resource"] in (

@@ -95,13 +95,20 @@ def test_the_execution_role_reads_the_sidecars_secret_and_nothing_was_added_to_i
     iam = aws_client("iam")
     role = extended_stack["execution_role_name"]
     assert extended_stack["execution_role_arn"].endswith(f"role/{role}")
-    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-    assert [policy["PolicyName"] for policy in attached] == ["AmazonECSTaskExecutionRolePolicy"]
-    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    if isinstance(document, str):
-        document = json.loads(document)
-    assert document["Statement"] == [
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert sorted(name.rsplit("-", 1)[0] for name in names) == ["web-execution", "web-secrets"]
+    documents = {}
+    for name in names:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        documents[name.rsplit("-", 1)[0]] = (
+            json.loads(document) if isinstance(document, str) else document
+        )
+    [repository] = aws_client("ecr").describe_repositories()["repositories"]
+    pull = [s for s in documents["web-execution"]["Statement"] if s["Sid"] == "PullTheTasksImages"]
+    # The app's own repository only: the sidecar's image is on ECR Public, outside this account.
+    assert pull[0]["Resource"] == [repository["repositoryArn"]]
+    assert documents["web-secrets"]["Statement"] == [
         {
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],

@@ -110,6 +110,12 @@ def test_the_combinations_reach_the_optional_resources(registered):
         "aws:appautoscaling/target:Target",
         "aws:appautoscaling/policy:Policy",
         "aws:lb/listener:Listener",
+        "aws:kms/key:Key",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
     } <= seen
     assert "aws:ec2/vpc:Vpc" not in registered["bring-your-own-vpc"].types
 

@@ -265,3 +265,44 @@ def test_remediate_level_is_reported_as_mandatory(tmp_path: Path) -> None:
     levels = {f.policy: f.level for f in result.findings}
     assert levels["alb-access-logs"] == EnforcementLevel.MANDATORY
     assert result.exit_code == 1
+
+
+def test_prod_passes_the_new_controls_and_each_one_switched_off_is_caught(tmp_path: Path) -> None:
+    assert not {"alb-access-logs", "alb-access-logs-in-prod"} & {
+        finding.policy for finding in check_stack(PROD).findings
+    }
+    weakened = stack_file(
+        tmp_path,
+        PROD,
+        kmsEncryption=False,
+        waf={"enabled": False},
+        loadBalancer={
+            "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+            "accessLogs": False,
+        },
+    )
+    result = check_stack(weakened)
+    assert mandatory(result) == {
+        "alb-access-logs-in-prod": ("FSBP ELB.5", "CKV_AWS_91"),
+        "alb-waf-in-prod": ("FSBP ELB.16", "CKV2_AWS_28"),
+        "ecr-kms-in-prod": ("CKV_AWS_136",),
+        "log-group-kms-in-prod": ("CKV_AWS_158",),
+    }
+    assert sorted(f.resource_name for f in result.mandatory if f.policy.startswith("log-")) == [
+        "web-flow-logs",
+        "web-logs",
+    ]
+
+
+def test_the_managed_execution_policy_added_back_by_a_transform_is_caught() -> None:
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ == "aws:iam/role:Role" and args.name.endswith("-execution"):
+            props = dict(args.props)
+            props["managedPolicyArns"] = [
+                "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+            ]
+            return pulumi.ResourceTransformResult(props, args.opts)
+        return None
+
+    result = check_stack(DEV, program=with_transform(transform))
+    assert mandatory(result) == {"iam-execution-role-scoped": ("CKV_AWS_355", "CKV_AWS_290")}

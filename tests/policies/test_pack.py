@@ -61,8 +61,12 @@ def test_pack_config_schema_covers_tls_policies_required_tags_and_prod() -> None
         p.name for p in ALL_POLICIES if p.config_schema and "prod" in p.config_schema.properties
     }
     assert prod_aware == {
+        "alb-access-logs-in-prod",
         "alb-deletion-protection",
         "alb-http-redirects-to-https",
+        "alb-waf-in-prod",
+        "ecr-kms-in-prod",
+        "log-group-kms-in-prod",
         "ecs-exec-off-in-prod",
         "ecs-readonly-root-filesystem",
         "log-group-retention",

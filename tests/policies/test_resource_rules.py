@@ -27,6 +27,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VPC = "aws:ec2/vpc:Vpc"
 TAGS = {"app": "web", "stack": "dev", "managed-by": "fargate-app"}
 PROD = {"prod": True}
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
 
 
 def containers(**fields: Any) -> str:
@@ -165,6 +166,33 @@ CASES = [
         "access logs are off",
     ),
     Case(
+        "alb-access-logs-in-prod",
+        LB,
+        {"accessLogs": {"bucket": "logs", "enabled": True}},
+        {"accessLogs": {"bucket": "logs", "enabled": False}},
+        {"accessLogs": {"bucket": "logs", "enabled": UB}},
+        "access logs are off (FargateApp: load_balancer.access_logs",
+        PROD,
+    ),
+    Case(
+        "log-group-kms-in-prod",
+        LOG_GROUP,
+        {"retentionInDays": 365, "kmsKeyId": KEY_ARN},
+        {"retentionInDays": 365},
+        {"retentionInDays": 365, "kmsKeyId": US},
+        "kmsKeyId is not set in production",
+        PROD,
+    ),
+    Case(
+        "ecr-kms-in-prod",
+        REPO,
+        {"encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY_ARN}]},
+        {"encryptionConfigurations": [{"encryptionType": "AES256"}]},
+        {"encryptionConfigurations": [{"encryptionType": US}]},
+        "encryptionType is AES256 in production; use KMS",
+        PROD,
+    ),
+    Case(
         "alb-deletion-protection",
         LB,
         {"enableDeletionProtection": True},
@@ -301,3 +329,26 @@ def test_the_flow_log_role_policy_passes_the_wildcard_rule():
     # The same actions on every resource would be flagged: the rule does look at this document.
     star = json.dumps({"Statement": [{**json.loads(policy)["Statement"][1], "Resource": "*"}]})
     assert resource_violations("iam-no-wildcards", ROLE_POLICY, {"policy": star}) != []
+
+
+@pytest.mark.parametrize(
+    "policy", ["alb-access-logs-in-prod", "log-group-kms-in-prod", "ecr-kms-in-prod"]
+)
+def test_prod_only_rules_are_silent_outside_prod(policy):
+    (case,) = [case for case in CASES if case.policy == policy]
+    assert resource_violations(policy, case.type_, case.violating) == []
+
+
+def test_the_execution_policy_passes_the_wildcard_rule_and_a_wider_one_does_not():
+    from components.iam_documents import execution_policy
+
+    repository = "arn:aws:ecr:us-east-1:123456789012:repository/web-prod"
+    log_group = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web-prod"
+    policy = execution_policy([repository], log_group)
+    assert resource_violations("iam-no-wildcards", ROLE_POLICY, {"policy": policy}) == []
+    wider = policy.replace(f'["{repository}"]', '"*"')
+    assert resource_violations("iam-no-wildcards", ROLE_POLICY, {"policy": wider}) == [
+        "[CKV_AWS_355] policy statement PullTheTasksImages grants "
+        "ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:BatchGetImage on every "
+        "resource (*); scope it to exact ARNs."
+    ]

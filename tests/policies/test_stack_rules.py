@@ -26,6 +26,11 @@ LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/web/1"
 
 ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
 ECS_TRUST = json.dumps(
@@ -99,6 +104,63 @@ def task_roles(execution: str, task: str, trust: str = ECS_TRUST, deps: bool = F
             {"executionRoleArn": ["execution"], "taskRoleArn": ["execution"]} if deps else None,
         ),
     ]
+
+
+def nacl_network(first_ingress: dict[str, Any], acl_id: Any = "acl-1") -> list[tuple]:
+    """A VPC whose default network ACL has ``first_ingress`` before a deny of SSH and RDP and an
+    allow-all (IPv4)."""
+    ingress = [
+        {"ruleNo": 50, **first_ingress},
+        *(
+            {"ruleNo": 100 + i, "action": "deny", "protocol": "tcp", "fromPort": port}
+            | {"toPort": port, "cidrBlock": "0.0.0.0/0"}
+            for i, port in enumerate((22, 3389))
+        ),
+        {"ruleNo": 200, "action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0}
+        | {"cidrBlock": "0.0.0.0/0"},
+    ]
+    return [
+        res(VPC, "vpc", {"id": "vpc-1", "defaultNetworkAclId": "acl-1"}),
+        res(DEFAULT_NACL, "default-nacl", {"defaultNetworkAclId": acl_id, "ingress": ingress}),
+    ]
+
+
+INTRA_VPC = {"action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0}
+INTRA_VPC |= {"cidrBlock": "10.0.0.0/16"}
+
+
+def guarded_alb(resource_arn: Any) -> list[tuple]:
+    return [
+        res(LB, "alb", {"arn": ALB_ARN, "loadBalancerType": "application", "internal": False}),
+        res(WAF_ASSOCIATION, "waf", {"resourceArn": resource_arn, "webAclArn": WEB_ACL_ARN}),
+    ]
+
+
+def execution_grants(policy_arn: Any, document: Any = None) -> list[tuple]:
+    """Task roles plus, on the execution role (through the engine's dependencies), an
+    attachment and an inline policy."""
+    inline = document or json.dumps({"Statement": [SCOPED_PULL]})
+    return [
+        *task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task"),
+        res(
+            ATTACHMENT,
+            "exec-managed",
+            {"role": "exec", "policyArn": policy_arn},
+            {"role": ["execution"]},
+        ),
+        res(
+            ROLE_POLICY, "exec-inline", {"role": "exec", "policy": inline}, {"role": ["execution"]}
+        ),
+    ]
+
+
+SCOPED_PULL = {
+    "Effect": "Allow",
+    "Action": ["ecr:BatchGetImage"],
+    "Resource": ["arn:aws:ecr:us-east-1:1:repository/web"],
+}
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+MANAGED_EXECUTION = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
 def listeners(http_actions: list, with_https: bool = True, alb_arn: str = ALB_ARN) -> list:
@@ -213,6 +275,31 @@ CASES = [
         task_roles("arn:aws:iam::1:role/exec", "arn:aws:iam::1:role/task", US),
         "[CKV_AWS_61] role 'task-role' trust statement 0 trusts AWS:arn:aws:iam::210987654321:root",
         "task-role",
+    ),
+    Case(
+        "vpc-default-nacl-no-admin-ports",
+        nacl_network(INTRA_VPC),
+        nacl_network({**INTRA_VPC, "cidrBlock": "0.0.0.0/0", "protocol": "tcp", "toPort": 22}),
+        nacl_network({**INTRA_VPC, "cidrBlock": US}, acl_id=US),
+        "network ACL 'default-nacl' admits port 22 from 0.0.0.0/0",
+        "default-nacl",
+    ),
+    Case(
+        "alb-waf-in-prod",
+        guarded_alb(ALB_ARN),
+        guarded_alb("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/2"),
+        guarded_alb(US),
+        "internet-facing load balancer 'alb' has no WAF web ACL in production",
+        "alb",
+        {"prod": True},
+    ),
+    Case(
+        "iam-execution-role-scoped",
+        execution_grants(READ_ONLY),
+        execution_grants(MANAGED_EXECUTION),
+        execution_grants(US, US),
+        "execution role 'execution' carries AmazonECSTaskExecutionRolePolicy",
+        "exec-managed",
     ),
 ]
 
@@ -392,3 +479,53 @@ def test_flow_logs_are_only_required_in_production() -> None:
     unlogged = [res(VPC, "vpc", {"id": "vpc-1"})]
     assert stack_violations("vpc-flow-logs", unlogged, {}) == []
     assert len(stack_violations("vpc-flow-logs", unlogged, {"prod": True})) == 1
+
+
+def test_a_vpc_whose_default_network_acl_is_not_adopted_is_reported() -> None:
+    (vpc, _acl) = nacl_network(INTRA_VPC)
+    assert stack_violations("vpc-default-nacl-no-admin-ports", [vpc]) == [
+        (
+            "VPC 'vpc' leaves its default network ACL admitting everything, SSH and RDP "
+            "included; adopt it with aws.ec2.DefaultNetworkAcl (FargateApp does).",
+            "vpc",
+        )
+    ]
+
+
+def test_a_deny_numbered_after_the_allow_all_does_not_count() -> None:
+    allow_all = {"action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0}
+    reported = stack_violations(
+        "vpc-default-nacl-no-admin-ports",
+        nacl_network({**allow_all, "cidrBlock": "0.0.0.0/0"}),
+    )
+    assert [message for message, _ in reported] == [
+        "network ACL 'default-nacl' admits port 22 from 0.0.0.0/0; deny it with a rule "
+        "numbered before any allow.",
+        "network ACL 'default-nacl' admits port 3389 from 0.0.0.0/0; deny it with a rule "
+        "numbered before any allow.",
+    ]
+
+
+def test_an_execution_policy_granting_more_than_the_ecr_login_on_everything_is_reported() -> None:
+    document = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"},
+            ]
+        }
+    )
+    assert stack_violations("iam-execution-role-scoped", execution_grants(READ_ONLY, document)) == [
+        (
+            "execution role policy 'exec-inline' grants logs:PutLogEvents on every resource "
+            "(*); only ecr:GetAuthorizationToken needs that.",
+            "exec-inline",
+        )
+    ]
+
+
+def test_waf_is_not_required_outside_prod_nor_on_an_internal_alb() -> None:
+    unguarded = guarded_alb("arn:other")
+    assert stack_violations("alb-waf-in-prod", unguarded) == []
+    internal = [res(LB, "alb", {"arn": ALB_ARN, "internal": True}), unguarded[1]]
+    assert stack_violations("alb-waf-in-prod", internal, {"prod": True}) == []
