@@ -170,6 +170,9 @@ class FargateApp(pulumi.ComponentResource):
             service_depends_on=load_balancer.listeners,
             opts=child,
             kms_key_arn=kms_key_arn,
+            image_repository_arn=registry.repository_arn
+            if settings.service.image is None
+            else None,
         )
 
     def _outputs(

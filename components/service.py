@@ -81,10 +81,13 @@ class Service(Component):
         opts: Optional[pulumi.ResourceOptions] = None,
         *,
         kms_key_arn: Optional[pulumi.Input[str]] = None,
+        image_repository_arn: Optional[pulumi.Input[str]] = None,
     ) -> None:
         """``service_depends_on``: resources the ECS service waits for, typically the listeners,
         so the target group is attached to the load balancer before tasks register in it.
         ``kms_key_arn``: the KMS key that encrypts the log group (None: AWS-managed).
+        ``image_repository_arn``: the ECR repository ``image`` is pulled from, when the caller
+        knows it (FargateApp: its own repository); otherwise it is read from the image URI.
 
         The tasks' security group admits the container port from
         ``load_balancer_security_group_id``; the load balancer's side of that path (its egress
@@ -97,7 +100,9 @@ class Service(Component):
         cluster, capacity_providers = self._cluster(name, family)
         log_group = self._log_group(name, kms_key_arn)
         execution_role, task_role = self._roles(name, context)
-        self._execution_permissions(name, execution_role, image, log_group, context)
+        self._execution_permissions(
+            name, execution_role, image, image_repository_arn, log_group, context
+        )
         self._task_role_permissions(name, task_role)
         security_group = self._task_security_group(name, vpc_id, load_balancer_security_group_id)
         task_definition = self._task_definition(
@@ -206,26 +211,28 @@ class Service(Component):
         name: str,
         execution_role: aws.iam.Role,
         image: pulumi.Input[str],
+        image_repository_arn: Optional[pulumi.Input[str]],
         log_group: aws.cloudwatch.LogGroup,
         context: AwsContext,
     ) -> aws.iam.RolePolicy:
         """The execution role's inline policy: pull from exactly the ECR repositories of the
         task's images (the app's and the sidecars'; none from other registries) and write the
         log group's streams; no managed policy, whose actions apply to every repository."""
-        images = [image, *(sidecar.image for sidecar in self._settings.sidecars)]
+        known = [] if image_repository_arn is None else [image_repository_arn]
+        images = [*([] if known else [image]), *(s.image for s in self._settings.sidecars)]
+        parsed = known_all(context.partition, *images).apply(
+            lambda parts: [
+                arn
+                for arn in (ecr_repository_arn(str(item), parts[0]) for item in parts[1:])
+                if arn is not None
+            ]
+        )
         return aws.iam.RolePolicy(
             f"{name}-execution",
             **auto_name(IAM_ROLE_POLICY, f"{name}-execution"),
             role=execution_role.id,
-            policy=known_all(log_group.arn, context.partition, *images).apply(
-                lambda parts: execution_policy(
-                    [
-                        arn
-                        for arn in (ecr_repository_arn(str(item), parts[1]) for item in parts[2:])
-                        if arn is not None
-                    ],
-                    parts[0],
-                )
+            policy=known_all(log_group.arn, parsed, *known).apply(
+                lambda parts: execution_policy([*parts[1], *parts[2:]], parts[0])
             ),
             opts=self._child(),
         )
