@@ -4,6 +4,7 @@
 (the same view the package schema comes from) and from ``profiles.PROFILES``:
 
 - the README's args table (between ``<!-- args:start -->`` and ``<!-- args:end -->``),
+- the README's FargatePlatform args table (``<!-- platform-args:start -->`` ... ``:end -->``),
 - the README's profile table (between ``<!-- profiles:start -->`` and ``<!-- profiles:end -->``),
 - the ``config:`` schema of ``Pulumi.yaml``.
 
@@ -25,8 +26,9 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition
 
 from .args import FargateAppArgs
-from .config import DEFAULT_APP_NAME, NAME_KEY, camel_case
+from .config import DEFAULT_APP_NAME, NAME_KEY, PLATFORM_KEY, camel_case
 from .fargate_app import FargateApp
+from .platform import FargatePlatform
 from .profiles import PROFILES, Profile
 from .settings import AppSettings, LoadBalancerSettings, ServiceSettings, field_default
 from .validation import annotations_of
@@ -65,20 +67,23 @@ def _type_name(prop: PropertyDefinition, types: dict[str, Any]) -> str:
     return prop.type.value if prop.type else "any"
 
 
-def _analysis() -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
-    result = Analyzer(PACKAGE).analyze([FargateApp])
-    component = result["component_definitions"]["FargateApp"]
-    return component.inputs, result["type_definitions"], component.inputs_mapping
+def _analysis(
+    component: type = FargateApp,
+) -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
+    result = Analyzer(PACKAGE).analyze([component])
+    definition = result["component_definitions"][component.__name__]
+    return definition.inputs, result["type_definitions"], definition.inputs_mapping
 
 
-def args_table() -> str:
-    """Markdown table of every arg: Python key, stack config key, type, description; the keys
-    of a group (``network.cidr_block``) and of a list's objects (``sidecars[].name``) follow it."""
-    inputs, types, mapping = _analysis()
+def args_table(component: type = FargateApp, config_prefix: str = f"{PACKAGE}:") -> str:
+    """Markdown table of every arg of ``component``: Python key, stack config key (``config_prefix``
+    plus the camelCase key), type, description; the keys of a group (``network.cidr_block``) and
+    of a list's objects (``sidecars[].name``) follow it."""
+    inputs, types, mapping = _analysis(component)
     rows = ["| arg | stack config key | type | description |", "|---|---|---|---|"]
     for camel, prop in inputs.items():
         rows.append(
-            f"| `{mapping[camel]}` | `{PACKAGE}:{camel}` | {_type_name(prop, types)} "
+            f"| `{mapping[camel]}` | `{config_prefix}{camel}` | {_type_name(prop, types)} "
             f"| {_one_line(prop.description)} |"
         )
         rows += _nested_rows(mapping[camel], camel, prop, types)
@@ -178,6 +183,9 @@ def _replace_block(text: str, marker: str, content: str) -> str:
 def render_readme(text: str) -> str:
     """``text`` with its generated tables brought up to date."""
     text = _replace_block(text, "args", args_table())
+    text = _replace_block(
+        text, "platform-args", args_table(FargatePlatform, f"{PACKAGE}:{PLATFORM_KEY}.")
+    )
     return _replace_block(text, "profiles", profiles_table())
 
 

@@ -112,9 +112,7 @@ class LoadBalancer(Component):
         self.load_balancer_arn = load_balancer.arn
         self.target_group_arn = group.arn if group else None
         self.request_count_label = (
-            known_all(load_balancer.arn_suffix, group.arn_suffix).apply("/".join)
-            if group
-            else None
+            known_all(load_balancer.arn_suffix, group.arn_suffix).apply("/".join) if group else None
         )
         self._register_declared_outputs()
 

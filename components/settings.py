@@ -163,6 +163,15 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True)
+class RoutingSettings:
+    """An app's listener rule on a shared platform's load balancer."""
+
+    priority: int
+    host_headers: tuple[str, ...] = ()
+    path_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AppSettings:
     """Everything a FargateApp builds, resolved from its args and profile."""
 
@@ -173,6 +182,20 @@ class AppSettings:
     tags: dict[str, str] = field(default_factory=dict)
     profile: str = DEFAULT_PROFILE
     image_tag: str = "latest"
+    platform: Optional[pulumi.Input[Any]] = None
+    """The shared platform the app is deployed into (values or an Output); None: its own."""
+    routing: Optional[RoutingSettings] = None
+    """Set exactly when ``platform`` is."""
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Everything a FargatePlatform builds, resolved from its args and profile."""
+
+    network: NetworkSettings
+    load_balancer: LoadBalancerSettings
+    tags: dict[str, str] = field(default_factory=dict)
+    profile: str = DEFAULT_PROFILE
 
 
 def field_default(name: str, *settings: type) -> Any:

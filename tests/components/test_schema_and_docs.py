@@ -78,6 +78,7 @@ def test_readme_table_covers_every_arg_and_project_config_every_simple_one():
     schema = config_schema()
     objects = {"network", "loadBalancer", "autoscaling", "environment", "secrets", "tags"}
     objects |= {"sidecars", "taskRoleStatements"}  # lists of objects: no such project type
+    objects |= {"platform", "routing"}
     for key in FargateAppArgs.__annotations__:
         assert f"| `{key}` |" in table
         assert (camel_case(key) in schema) != (camel_case(key) in objects), key
