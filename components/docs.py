@@ -6,6 +6,8 @@
 - the README's args table (between ``<!-- args:start -->`` and ``<!-- args:end -->``),
 - the README's FargatePlatform args table (``<!-- platform-args:start -->`` ... ``:end -->``),
 - the README's profile table (between ``<!-- profiles:start -->`` and ``<!-- profiles:end -->``),
+- the README's platform cost table (``<!-- platform-costs:start -->`` ... ``:end -->``), counted
+  from what the program registers under mocks,
 - the ``config:`` schema of ``Pulumi.yaml``.
 
 ``--check`` exits 1 when any of them is out of date (the test suite runs it).
@@ -39,6 +41,7 @@ PULUMI_YAML = ROOT / "Pulumi.yaml"
 PACKAGE = "fargate-app"
 #: Where each top-level arg lands, searched in order for its default.
 ARG_SETTINGS: tuple[type, ...] = (AppSettings, ServiceSettings, LoadBalancerSettings)
+EXAMPLE_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/example"
 
 
 def static_defaults() -> dict[str, Any]:
@@ -86,7 +89,9 @@ def args_table(component: type = FargateApp, config_prefix: str = f"{PACKAGE}:")
             f"| `{mapping[camel]}` | `{config_prefix}{camel}` | {_type_name(prop, types)} "
             f"| {_one_line(prop.description)} |"
         )
-        rows += _nested_rows(mapping[camel], camel, prop, types)
+        rows += _nested_rows(
+            mapping[camel], f"{config_prefix}{camel}".split(":", 1)[-1], prop, types
+        )
     return "\n".join(rows)
 
 
@@ -171,6 +176,90 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
+#: Resource types billed per hour whatever the traffic, counted in the platform cost table.
+HOURLY_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("NAT gateways", "aws:ec2/natGateway:NatGateway"),
+    ("load balancers", "aws:lb/loadBalancer:LoadBalancer"),
+    ("interface VPC endpoints", "aws:ec2/vpcEndpoint:VpcEndpoint"),
+)
+#: Layouts the cost table compares: profile label, the apps' args, the platform's args.
+COST_LAYOUTS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
+    ("dev", {"profile": "dev"}, {"profile": "dev"}),
+    (
+        "prod",
+        {"profile": "prod", "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN}},
+        {"profile": "prod", "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN}},
+    ),
+    (
+        "prod, `vpc_endpoints: true`",
+        {
+            "profile": "prod",
+            "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN},
+            "network": {"vpc_endpoints": True},
+        },
+        {
+            "profile": "prod",
+            "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN},
+            "network": {"vpc_endpoints": True},
+        },
+    ),
+)
+
+
+def registered_counts(
+    apps: int, app_args: dict[str, Any], platform_args: dict[str, Any] | None
+) -> dict[str, int]:
+    """Per billed-per-hour category (and ``resources``: every AWS resource), what ``apps`` apps
+    register under mocks: each on its own (``platform_args`` None) or in one FargatePlatform."""
+    from .mocks import AwsLikeMocks
+    from .program import run_program
+
+    def program() -> None:
+        platform = FargatePlatform("shared", platform_args) if platform_args is not None else None
+        for index in range(apps):
+            args = dict(app_args)
+            if platform is not None:
+                args = {
+                    key: value
+                    for key, value in args.items()
+                    if key not in ("network", "load_balancer")
+                }
+                args["platform"] = platform.platform
+                args["routing"] = {"path_patterns": [f"/app{index}/*"], "priority": index + 1}
+            FargateApp(f"app{index}", args)
+
+    result = run_program(None, AwsLikeMocks(), program=program, stack="cost")
+    counts = {
+        label: sum(
+            1
+            for resource in result.of_type(type_)
+            if resource.inputs.get("vpcEndpointType", "Interface") == "Interface"
+        )
+        for label, type_ in HOURLY_RESOURCES
+    }
+    counts["resources"] = sum(1 for resource in result.resources if resource.custom)
+    return counts
+
+
+def platform_costs_table() -> str:
+    """Markdown table: for each profile, the resources billed per hour of the first app and of
+    each further one, on their own and in a shared platform."""
+    labels = [label for label, _ in HOURLY_RESOURCES] + ["resources"]
+    rows = [
+        f"| profile | layout | {' | '.join(labels)} |",
+        f"|---|---|{'---|' * len(labels)}",
+    ]
+    for profile, app_args, platform_args in COST_LAYOUTS:
+        for layout, platform in (("own VPC and ALB", None), ("shared platform", platform_args)):
+            one = registered_counts(1, app_args, platform)
+            two = registered_counts(2, app_args, platform)
+            first = " | ".join(str(one[label]) for label in labels)
+            further = " | ".join(str(two[label] - one[label]) for label in labels)
+            rows.append(f"| {profile} | {layout}: first app | {first} |")
+            rows.append(f"| {profile} | {layout}: each further app | {further} |")
+    return "\n".join(rows)
+
+
 def _replace_block(text: str, marker: str, content: str) -> str:
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
@@ -186,6 +275,7 @@ def render_readme(text: str) -> str:
     text = _replace_block(
         text, "platform-args", args_table(FargatePlatform, f"{PACKAGE}:{PLATFORM_KEY}.")
     )
+    text = _replace_block(text, "platform-costs", platform_costs_table())
     return _replace_block(text, "profiles", profiles_table())
 
 

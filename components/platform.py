@@ -6,8 +6,7 @@ Its ``platform`` output is plain data: an app in the same program or, through a 
 in another stack deploys into it with ``FargateApp(name, {"platform": ..., "routing": ...})``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the Pulumi analyzer reads the annotations.
 from typing import Any, Optional
 
 import pulumi

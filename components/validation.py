@@ -979,6 +979,7 @@ def resolve_platform_settings(args: Mapping[str, Any]) -> PlatformSettings:
             uses_secrets=False,
             log_retention_days=_log_retention(args, PROFILES[profile].log_retention_days),
         )
+        _check_outbound_path(network, assign_public_ip=False)
         load_balancer = _load_balancer(
             args.get("load_balancer") or {}, {}, profile, ServiceSettings.container_port, network
         )
