@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 import yaml
 from pulumi_policy import EnforcementLevel
@@ -91,6 +92,71 @@ def test_prod_stack_is_checked_as_production() -> None:
         "web-alb-443-0",
         "web-alb-80-0",
     ]
+
+
+def test_a_prod_platform_stack_is_checked_as_production_and_passes(tmp_path: Path) -> None:
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/x"
+    path = tmp_path / "Pulumi.shared-prod.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "aws:region": "us-east-1",
+                    "fargate-app:platform": {
+                        "profile": "prod",
+                        "loadBalancer": {"certificateArn": certificate},
+                    },
+                    "fargate-app:apps": {
+                        "web": {
+                            "profile": "prod",
+                            "routing": {"pathPatterns": ["/*"], "priority": 9},
+                        }
+                    },
+                }
+            }
+        )
+    )
+    result = check_stack(path)
+    assert result.prod is True
+    assert result.mandatory == []
+    assert {f.policy for f in result.findings} <= EXPECTED_ADVISORIES
+
+
+def test_an_app_stack_on_a_platform_of_another_stack_passes_and_its_ingress_is_judged() -> None:
+    from tests.components.test_platform import PLAIN_PLATFORM
+
+    def program() -> None:
+        FargateApp(
+            "billing",
+            {
+                "platform": PLAIN_PLATFORM,
+                "routing": {"priority": 3, "host_headers": ["billing.example.com"]},
+            },
+        )
+
+    result = check_stack(DEV, program=program)
+    assert result.mandatory == []
+    assert {f.policy for f in result.findings} <= EXPECTED_ADVISORIES
+
+    def opened() -> None:
+        app = FargateApp(
+            "billing",
+            {"platform": PLAIN_PLATFORM, "routing": {"priority": 3, "path_patterns": ["/b/*"]}},
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            "billing-from-office",
+            security_group_id=app.task_security_group_id,
+            description="office",
+            ip_protocol="tcp",
+            from_port=80,
+            to_port=80,
+            cidr_ipv4="198.51.100.0/24",
+            tags={"app": "billing", "stack": "dev", "managed-by": "fargate-app"},
+        )
+
+    assert mandatory(check_stack(DEV, program=opened)) == {
+        "ecs-task-ingress-only-from-platform-alb": ("FA.4",)
+    }
 
 
 def test_prod_requirements_apply_to_the_prod_stack(tmp_path: Path) -> None:
