@@ -1,4 +1,4 @@
-"""Inputs of the FargateApp component.
+"""Inputs of the FargateApp and FargatePlatform components.
 
 Every input is documented exactly once, in the docstring under its annotation; the Pulumi
 analyzer turns these docstrings into the package schema and ``python -m components.docs``
@@ -179,6 +179,47 @@ class PolicyStatementArgs(TypedDict):
     """Condition operator to condition key to value(s), as in IAM."""
 
 
+class SharedPlatform(TypedDict):
+    """What a FargatePlatform shares with the apps deployed into it (its `platform` output):
+    plain data, so it crosses stacks through a StackReference."""
+
+    vpc_id: str
+    """VPC of the platform."""
+    public_subnet_ids: list[str]
+    """Public subnets (the load balancer's, unless internal)."""
+    private_subnet_ids: list[str]
+    """Private subnets (the apps' tasks)."""
+    cluster_name: str
+    """Name of the shared ECS cluster."""
+    cluster_arn: str
+    """ARN of the shared ECS cluster."""
+    load_balancer_arn: str
+    """ARN of the shared load balancer."""
+    load_balancer_dns_name: str
+    """DNS name of the shared load balancer."""
+    load_balancer_security_group_id: str
+    """Security group of the shared load balancer: the only source the apps' tasks admit."""
+    http_listener_arn: str
+    """ARN of the HTTP:80 listener (redirecting to HTTPS when there is a certificate)."""
+    https_listener_arn: NotRequired[str]
+    """ARN of the HTTPS:443 listener; absent without a certificate. Apps' listener rules go on
+    it when present."""
+    region: str
+    """Region of the platform."""
+
+
+class RoutingArgs(TypedDict):
+    """Which requests of the platform's load balancer reach an app: a listener rule."""
+
+    host_headers: NotRequired[list[str]]
+    """Host names to match (`*` and `?` wildcards), e.g. `["api.example.com"]`."""
+    path_patterns: NotRequired[list[str]]
+    """URL path patterns to match (`*` and `?` wildcards), e.g. `["/api/*"]`."""
+    priority: int
+    """Rule priority, 1 to 50000 (lower is evaluated first); unique among the apps of one
+    program."""
+
+
 class FargateAppArgs(TypedDict):
     """Inputs of a FargateApp. Plain dicts are accepted; an unknown key is an error."""
 
@@ -258,3 +299,33 @@ class FargateAppArgs(TypedDict):
     stop_timeout: NotRequired[int]
     """Seconds ECS waits after SIGTERM before killing the app's container, 1 to 120. Default: not
     set (Fargate waits 30 s)."""
+    platform: NotRequired[pulumi.Input[SharedPlatform]]
+    """Deploy into a shared FargatePlatform (its `platform` output, e.g. from a StackReference):
+    the app creates no VPC, cluster or load balancer, only its own pieces and a listener rule.
+    Not with `network` or `load_balancer`."""
+    routing: NotRequired[RoutingArgs]
+    """Listener rule of the app on the platform's load balancer; required with `platform`."""
+
+
+class FargatePlatformArgs(TypedDict):
+    """Inputs of a FargatePlatform: the network, cluster and load balancer many apps share."""
+
+    profile: NotRequired[str]
+    """Preset of cost and availability defaults: `dev` or `prod`. Default `dev`."""
+    network: NotRequired[NetworkArgs]
+    """Network settings, as a FargateApp's."""
+    load_balancer: NotRequired[LoadBalancerArgs]
+    """Load balancer settings, as a FargateApp's."""
+    log_retention_days: NotRequired[int]
+    """Retention of the VPC flow logs, one of the values CloudWatch allows. Default by profile
+    (dev 7, prod 365)."""
+    waf: NotRequired[WafArgs]
+    """WAF settings of the shared load balancer, as a FargateApp's."""
+    kms_encryption: NotRequired[bool]
+    """Encrypt the flow logs' log group with a customer-managed KMS key (rotation on; its policy
+    lets CloudWatch Logs use it for exactly that log group). Default by profile (dev false, prod
+    true)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Bring your own KMS key for the flow logs: its key ARN. Turns `kms_encryption` on."""
+    tags: NotRequired[dict[str, str]]
+    """Extra tags for every taggable resource (on top of platform, stack and managed-by)."""

@@ -4,7 +4,10 @@
 (the same view the package schema comes from) and from ``profiles.PROFILES``:
 
 - the README's args table (between ``<!-- args:start -->`` and ``<!-- args:end -->``),
+- the README's FargatePlatform args table (``<!-- platform-args:start -->`` ... ``:end -->``),
 - the README's profile table (between ``<!-- profiles:start -->`` and ``<!-- profiles:end -->``),
+- the README's platform cost table (``<!-- platform-costs:start -->`` ... ``:end -->``), counted
+  from what the program registers under mocks,
 - the ``config:`` schema of ``Pulumi.yaml``.
 
 ``--check`` exits 1 when any of them is out of date (the test suite runs it).
@@ -25,8 +28,9 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition
 
 from .args import FargateAppArgs
-from .config import DEFAULT_APP_NAME, NAME_KEY, camel_case
+from .config import DEFAULT_APP_NAME, NAME_KEY, PLATFORM_KEY, camel_case
 from .fargate_app import FargateApp
+from .platform import FargatePlatform
 from .profiles import PROFILES, Profile
 from .settings import AppSettings, LoadBalancerSettings, ServiceSettings, field_default
 from .validation import annotations_of
@@ -37,6 +41,7 @@ PULUMI_YAML = ROOT / "Pulumi.yaml"
 PACKAGE = "fargate-app"
 #: Where each top-level arg lands, searched in order for its default.
 ARG_SETTINGS: tuple[type, ...] = (AppSettings, ServiceSettings, LoadBalancerSettings)
+EXAMPLE_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/example"
 
 
 def static_defaults() -> dict[str, Any]:
@@ -65,23 +70,28 @@ def _type_name(prop: PropertyDefinition, types: dict[str, Any]) -> str:
     return prop.type.value if prop.type else "any"
 
 
-def _analysis() -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
-    result = Analyzer(PACKAGE).analyze([FargateApp])
-    component = result["component_definitions"]["FargateApp"]
-    return component.inputs, result["type_definitions"], component.inputs_mapping
+def _analysis(
+    component: type = FargateApp,
+) -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
+    result = Analyzer(PACKAGE).analyze([component])
+    definition = result["component_definitions"][component.__name__]
+    return definition.inputs, result["type_definitions"], definition.inputs_mapping
 
 
-def args_table() -> str:
-    """Markdown table of every arg: Python key, stack config key, type, description; the keys
-    of a group (``network.cidr_block``) and of a list's objects (``sidecars[].name``) follow it."""
-    inputs, types, mapping = _analysis()
+def args_table(component: type = FargateApp, config_prefix: str = f"{PACKAGE}:") -> str:
+    """Markdown table of every arg of ``component``: Python key, stack config key (``config_prefix``
+    plus the camelCase key), type, description; the keys of a group (``network.cidr_block``) and
+    of a list's objects (``sidecars[].name``) follow it."""
+    inputs, types, mapping = _analysis(component)
     rows = ["| arg | stack config key | type | description |", "|---|---|---|---|"]
     for camel, prop in inputs.items():
         rows.append(
-            f"| `{mapping[camel]}` | `{PACKAGE}:{camel}` | {_type_name(prop, types)} "
+            f"| `{mapping[camel]}` | `{config_prefix}{camel}` | {_type_name(prop, types)} "
             f"| {_one_line(prop.description)} |"
         )
-        rows += _nested_rows(mapping[camel], camel, prop, types)
+        rows += _nested_rows(
+            mapping[camel], f"{config_prefix}{camel}".split(":", 1)[-1], prop, types
+        )
     return "\n".join(rows)
 
 
@@ -166,6 +176,90 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
+#: Resource types billed per hour whatever the traffic, counted in the platform cost table.
+HOURLY_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("NAT gateways", "aws:ec2/natGateway:NatGateway"),
+    ("load balancers", "aws:lb/loadBalancer:LoadBalancer"),
+    ("interface VPC endpoints", "aws:ec2/vpcEndpoint:VpcEndpoint"),
+)
+#: Layouts the cost table compares: profile label, the apps' args, the platform's args.
+COST_LAYOUTS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
+    ("dev", {"profile": "dev"}, {"profile": "dev"}),
+    (
+        "prod",
+        {"profile": "prod", "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN}},
+        {"profile": "prod", "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN}},
+    ),
+    (
+        "prod, `vpc_endpoints: true`",
+        {
+            "profile": "prod",
+            "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN},
+            "network": {"vpc_endpoints": True},
+        },
+        {
+            "profile": "prod",
+            "load_balancer": {"certificate_arn": EXAMPLE_CERTIFICATE_ARN},
+            "network": {"vpc_endpoints": True},
+        },
+    ),
+)
+
+
+def registered_counts(
+    apps: int, app_args: dict[str, Any], platform_args: dict[str, Any] | None
+) -> dict[str, int]:
+    """Per billed-per-hour category (and ``resources``: every AWS resource), what ``apps`` apps
+    register under mocks: each on its own (``platform_args`` None) or in one FargatePlatform."""
+    from .mocks import AwsLikeMocks
+    from .program import run_program
+
+    def program() -> None:
+        platform = FargatePlatform("shared", platform_args) if platform_args is not None else None
+        for index in range(apps):
+            args = dict(app_args)
+            if platform is not None:
+                args = {
+                    key: value
+                    for key, value in args.items()
+                    if key not in ("network", "load_balancer")
+                }
+                args["platform"] = platform.platform
+                args["routing"] = {"path_patterns": [f"/app{index}/*"], "priority": index + 1}
+            FargateApp(f"app{index}", args)
+
+    result = run_program(None, AwsLikeMocks(), program=program, stack="cost")
+    counts = {
+        label: sum(
+            1
+            for resource in result.of_type(type_)
+            if resource.inputs.get("vpcEndpointType", "Interface") == "Interface"
+        )
+        for label, type_ in HOURLY_RESOURCES
+    }
+    counts["resources"] = sum(1 for resource in result.resources if resource.custom)
+    return counts
+
+
+def platform_costs_table() -> str:
+    """Markdown table: for each profile, the resources billed per hour of the first app and of
+    each further one, on their own and in a shared platform."""
+    labels = [label for label, _ in HOURLY_RESOURCES] + ["resources"]
+    rows = [
+        f"| profile | layout | {' | '.join(labels)} |",
+        f"|---|---|{'---|' * len(labels)}",
+    ]
+    for profile, app_args, platform_args in COST_LAYOUTS:
+        for layout, platform in (("own VPC and ALB", None), ("shared platform", platform_args)):
+            one = registered_counts(1, app_args, platform)
+            two = registered_counts(2, app_args, platform)
+            first = " | ".join(str(one[label]) for label in labels)
+            further = " | ".join(str(two[label] - one[label]) for label in labels)
+            rows.append(f"| {profile} | {layout}: first app | {first} |")
+            rows.append(f"| {profile} | {layout}: each further app | {further} |")
+    return "\n".join(rows)
+
+
 def _replace_block(text: str, marker: str, content: str) -> str:
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
@@ -178,6 +272,10 @@ def _replace_block(text: str, marker: str, content: str) -> str:
 def render_readme(text: str) -> str:
     """``text`` with its generated tables brought up to date."""
     text = _replace_block(text, "args", args_table())
+    text = _replace_block(
+        text, "platform-args", args_table(FargatePlatform, f"{PACKAGE}:{PLATFORM_KEY}.")
+    )
+    text = _replace_block(text, "platform-costs", platform_costs_table())
     return _replace_block(text, "profiles", profiles_table())
 
 

@@ -1,22 +1,26 @@
 """FargateApp: a containerized web app on AWS Fargate behind an ALB, as one component."""
 
-from typing import Optional
+import typing
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import pulumi
 
 from contract import MANAGED_BY_TAG, ReconcileTarget, reconcile_target
 
 from .args import FargateAppArgs
+from .cluster import ExistingCluster
 from .component import output_names
 from .encryption import EncryptionKey
-from .load_balancer import LoadBalancer
+from .load_balancer import LoadBalancer, allow_to, target_group
 from .naming import flow_log_group_name, log_group_name
-from .network import Network
+from .network import provision_network
 from .registry import Registry
+from .routing import listener_rule
 from .service import Service
-from .settings import AppSettings
+from .settings import AppSettings, RoutingSettings
 from .unknowns import known_all
-from .validation import check_app_name, resolve_settings
+from .validation import check_app_name, claim_priority, resolve_settings
 
 __all__ = ["OUTPUT_NAMES", "FargateApp", "ReconcileTarget"]
 
@@ -24,7 +28,8 @@ __all__ = ["OUTPUT_NAMES", "FargateApp", "ReconcileTarget"]
 class FargateApp(pulumi.ComponentResource):
     """A web app on AWS Fargate, the way a PaaS runs one: a VPC, an ECR repository, an ECS
     cluster, task definition and service behind an Application Load Balancer, secure by default.
-    Returns the URL."""
+    Returns the URL. Given a FargatePlatform's `platform`, it shares the platform's VPC, cluster
+    and load balancer and adds only its own pieces and a listener rule."""
 
     url: pulumi.Output[str]
     """URL of the app: scheme plus the load balancer's DNS name."""
@@ -78,10 +83,26 @@ class FargateApp(pulumi.ComponentResource):
     ) -> None:
         check_app_name(name)  # these raise before anything is registered
         settings = resolve_settings(args)
+        if settings.routing is not None:
+            claim_priority(name, settings.routing.priority)
         super().__init__("fargate-app:index:FargateApp", name, None, opts)
         tags = {**settings.tags, "app": name, "stack": pulumi.get_stack()}
         tags[MANAGED_BY_TAG[0]] = MANAGED_BY_TAG[1]
         child = pulumi.ResourceOptions(parent=self)
+        if settings.platform is None:
+            self._on_its_own(name, settings, tags, child)
+        else:
+            self._in_platform(name, settings, tags, child)
+        self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
+
+    def _on_its_own(
+        self,
+        name: str,
+        settings: AppSettings,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The app with its own network (or the VPC brought along), cluster and load balancer."""
         kms_key_arn = self._kms_key(name, settings, tags, child)
         self._network(name, settings, tags, child, kms_key_arn)
         registry = Registry(name, settings.registry, tags, opts=child, kms_key_arn=kms_key_arn)
@@ -95,7 +116,18 @@ class FargateApp(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        service = self._service(name, settings, registry, load_balancer, tags, child, kms_key_arn)
+        service = self._service(
+            name,
+            settings,
+            registry,
+            load_balancer.security_group_id,
+            load_balancer.target_group_arn,
+            load_balancer.request_count_label,
+            tags,
+            load_balancer.listeners,
+            child,
+            kms_key_arn,
+        )
         # The rule was the Service's child before the load balancer owned it: keep its URN.
         load_balancer.allow_to(
             f"{name}-alb-to-tasks",
@@ -103,8 +135,61 @@ class FargateApp(pulumi.ComponentResource):
             settings.service.container_port,
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=service)]),
         )
-        self._outputs(settings, registry, load_balancer, service)
-        self.register_outputs({key: getattr(self, key) for key in OUTPUT_NAMES})
+        self._outputs(settings, registry, service, load_balancer.target_group_arn)
+        self.url = load_balancer.url
+        self.load_balancer_dns_name = load_balancer.dns_name
+        self.load_balancer_security_group_id = load_balancer.security_group_id
+        self.listener_arns = pulumi.Output.all(*[item.arn for item in load_balancer.listeners])
+
+    def _in_platform(
+        self,
+        name: str,
+        settings: AppSettings,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The app in a shared platform: its repository, target group, listener rule, service
+        (in the platform's cluster) and the platform load balancer's egress to its tasks."""
+        platform = SharedPlatformView(settings.platform)
+        routing = typing.cast(RoutingSettings, settings.routing)
+        port = settings.service.container_port
+        self.vpc_id = platform["vpc_id"]
+        self.public_subnet_ids = platform["public_subnet_ids"]
+        self.private_subnet_ids = platform["private_subnet_ids"]
+        kms_key_arn = self._kms_key(name, settings, tags, child)
+        registry = Registry(name, settings.registry, tags, opts=child, kms_key_arn=kms_key_arn)
+        group = target_group(
+            name, port, settings.load_balancer.health_check_path, self.vpc_id, tags, child
+        )
+        rule = listener_rule(name, routing, platform.rule_listener_arn, group.arn, tags, child)
+        service = self._service(
+            name,
+            settings,
+            registry,
+            platform["load_balancer_security_group_id"],
+            group.arn,
+            known_all(platform["load_balancer_arn"], group.arn_suffix).apply(
+                lambda parts: f"{load_balancer_arn_suffix(parts[0])}/{parts[1]}"
+            ),
+            tags,
+            [rule],
+            child,
+            kms_key_arn,
+            ExistingCluster(name=platform["cluster_name"], arn=platform["cluster_arn"]),
+        )
+        allow_to(
+            f"{name}-alb-to-tasks",
+            platform["load_balancer_security_group_id"],
+            service.security_group_id,
+            port,
+            tags,
+            child,
+        )
+        self._outputs(settings, registry, service, group.arn)
+        self.url = platform.url
+        self.load_balancer_dns_name = platform["load_balancer_dns_name"]
+        self.load_balancer_security_group_id = platform["load_balancer_security_group_id"]
+        self.listener_arns = platform.listener_arns
 
     def _kms_key(
         self,
@@ -113,14 +198,15 @@ class FargateApp(pulumi.ComponentResource):
         tags: dict[str, str],
         child: pulumi.ResourceOptions,
     ) -> Optional[pulumi.Input[str]]:
-        """The key that encrypts the log groups and the repository: the one given, a new one
-        scoped to the app's log groups, or None (AWS-managed encryption)."""
+        """The key that encrypts the app's log groups and repository: the one given, a new one
+        scoped to those log groups, or None (AWS-managed encryption)."""
         if not settings.kms_encryption:
             return None
         if settings.kms_key_arn is not None:
             return settings.kms_key_arn
         log_groups = [log_group_name(name)]
-        if settings.network.flow_logs and not settings.network.bring_your_own:
+        own_network = settings.platform is None and not settings.network.bring_your_own
+        if own_network and settings.network.flow_logs:
             log_groups.append(flow_log_group_name(name))
         return EncryptionKey(name, log_groups, tags, opts=child).key_arn
 
@@ -133,12 +219,7 @@ class FargateApp(pulumi.ComponentResource):
         kms_key_arn: Optional[pulumi.Input[str]],
     ) -> None:
         """Sets ``vpc_id`` and the subnet ids: of a new Network, or of the VPC brought along."""
-        if settings.network.bring_your_own:
-            self.vpc_id = pulumi.Output.from_input(settings.network.vpc_id)
-            self.public_subnet_ids = pulumi.Output.all(*settings.network.public_subnet_ids)
-            self.private_subnet_ids = pulumi.Output.all(*settings.network.private_subnet_ids)
-            return
-        network = Network(name, settings.network, tags, opts=child, kms_key_arn=kms_key_arn)
+        network = provision_network(name, settings.network, tags, child, kms_key_arn=kms_key_arn)
         self.vpc_id = network.vpc_id
         self.public_subnet_ids = network.public_subnet_ids
         self.private_subnet_ids = network.private_subnet_ids
@@ -148,13 +229,17 @@ class FargateApp(pulumi.ComponentResource):
         name: str,
         settings: AppSettings,
         registry: Registry,
-        load_balancer: LoadBalancer,
+        load_balancer_security_group_id: pulumi.Input[str],
+        target_group_arn: pulumi.Input[str],
+        request_count_label: pulumi.Input[str],
         tags: dict[str, str],
+        depends_on: Sequence[pulumi.Resource],
         child: pulumi.ResourceOptions,
         kms_key_arn: Optional[pulumi.Input[str]],
+        cluster: Optional[ExistingCluster] = None,
     ) -> Service:
-        """The Service, its tasks in the load balancer's target group (private subnets unless
-        they get public IPs)."""
+        """The Service, its tasks in the target group (private subnets unless they get public
+        IPs), waiting for ``depends_on`` (what attaches the target group to the listeners)."""
         return Service(
             name,
             settings.service,
@@ -163,12 +248,13 @@ class FargateApp(pulumi.ComponentResource):
             subnet_ids=self.public_subnet_ids
             if settings.service.assign_public_ip
             else self.private_subnet_ids,
-            load_balancer_security_group_id=load_balancer.security_group_id,
-            target_group_arn=load_balancer.target_group_arn,
-            request_count_label=load_balancer.request_count_label,
+            load_balancer_security_group_id=load_balancer_security_group_id,
+            target_group_arn=target_group_arn,
+            request_count_label=request_count_label,
             tags=tags,
-            service_depends_on=load_balancer.listeners,
+            service_depends_on=depends_on,
             opts=child,
+            cluster=cluster,
             kms_key_arn=kms_key_arn,
             image_repository_arn=registry.repository_arn
             if settings.service.image is None
@@ -179,33 +265,29 @@ class FargateApp(pulumi.ComponentResource):
         self,
         settings: AppSettings,
         registry: Registry,
-        load_balancer: LoadBalancer,
         service: Service,
+        target_group_arn: pulumi.Output[str],
     ) -> None:
-        """Sets every declared output but the network's."""
-        self.url = load_balancer.url
-        self.load_balancer_dns_name = load_balancer.dns_name
+        """Sets every declared output but the network's and the load balancer's."""
         self.service_name = service.service_name
         self.service_arn = service.service_arn
         self.cluster_name = service.cluster_name
         self.cluster_arn = service.cluster_arn
         self.repository_url = registry.repository_url
         self.task_definition_arn = service.task_definition_arn
-        self.target_group_arn = load_balancer.target_group_arn
+        self.target_group_arn = target_group_arn
         self.log_group_name = service.log_group_name
         self.task_role_arn = service.task_role_arn
         self.task_role_name = service.task_role_name
         self.execution_role_arn = service.execution_role_arn
         self.execution_role_name = service.execution_role_name
         self.task_security_group_id = service.security_group_id
-        self.load_balancer_security_group_id = load_balancer.security_group_id
-        self.listener_arns = pulumi.Output.all(*[item.arn for item in load_balancer.listeners])
         scaling = settings.service.autoscaling
         desired = settings.service.desired_count
         self.reconcile = known_all(
             service.cluster_name,
             service.service_name,
-            load_balancer.target_group_arn,
+            target_group_arn,
             service.region,
         ).apply(
             lambda values: reconcile_target(
@@ -218,6 +300,50 @@ class FargateApp(pulumi.ComponentResource):
                 target_group_arn=values[2],
             )
         )
+
+
+class SharedPlatformView:
+    """A FargateApp's ``platform`` arg (values, or an Output such as a StackReference's), read
+    key by key as Outputs."""
+
+    def __init__(self, platform: pulumi.Input[Any]) -> None:
+        self._platform = pulumi.Output.from_input(platform)
+
+    def __getitem__(self, key: str) -> pulumi.Output[Any]:
+        return self._platform.apply(lambda platform: platform[key])
+
+    @property
+    def rule_listener_arn(self) -> pulumi.Output[str]:
+        """The listener apps' rules go on: HTTPS when the platform has it, else HTTP."""
+        return self._platform.apply(
+            lambda platform: platform.get("https_listener_arn") or platform["http_listener_arn"]
+        )
+
+    @property
+    def listener_arns(self) -> pulumi.Output[list[str]]:
+        """HTTPS first when present, then HTTP (as a FargateApp's own)."""
+        return self._platform.apply(
+            lambda platform: [
+                arn
+                for arn in (platform.get("https_listener_arn"), platform["http_listener_arn"])
+                if arn
+            ]
+        )
+
+    @property
+    def url(self) -> pulumi.Output[str]:
+        """Scheme (https with an HTTPS listener) plus the load balancer's DNS name."""
+        return self._platform.apply(
+            lambda platform: (
+                f"{'https' if platform.get('https_listener_arn') else 'http'}://"
+                f"{platform['load_balancer_dns_name']}"
+            )
+        )
+
+
+def load_balancer_arn_suffix(arn: str) -> str:
+    """``app/<name>/<id>`` of a load balancer ARN: the CloudWatch dimension (``arn_suffix``)."""
+    return arn.split(":loadbalancer/", 1)[-1]
 
 
 def _image(settings: AppSettings, registry: Registry) -> pulumi.Input[str]:

@@ -1,4 +1,9 @@
-"""LoadBalancer: an ALB, its security group, a target group for Fargate tasks and listeners."""
+"""LoadBalancer: an ALB, its security group, a target group for Fargate tasks and listeners.
+
+The app's target group and the load balancer's egress to its tasks are also module functions
+(``target_group``, ``allow_to``), so an app deployed into a shared platform's load balancer
+creates them the same way.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,17 @@ HEALTH_CHECK = {
     "healthy_threshold": 2,
     "unhealthy_threshold": 3,
 }
+NOT_FOUND = [
+    {
+        "type": "fixed-response",
+        "fixed_response": {
+            "content_type": "text/plain",
+            "message_body": "Not Found",
+            "status_code": "404",
+        },
+    }
+]
+"""Default action of a load balancer without a target group: the apps' listener rules route."""
 REDIRECT_TO_HTTPS = [
     {
         "type": "redirect",
@@ -41,7 +57,10 @@ class LoadBalancer(Component):
     group open only on the listener ports to the allowed CIDRs, an `ip` target group with a real
     health check, and an HTTP listener (forwarding, or redirecting to HTTPS when a certificate is
     given) plus an HTTPS listener with a compliant TLS policy; access logs to S3 and a WAF web
-    ACL when switched on (by default in prod)."""
+    ACL when switched on (by default in prod).
+
+    With ``with_target_group=False`` (a shared platform's load balancer) there is no target
+    group: the listeners answer 404 to what no listener rule routes."""
 
     security_group_id: pulumi.Output[str]
     """Security group of the ALB; the tasks accept traffic only from it."""
@@ -51,10 +70,11 @@ class LoadBalancer(Component):
     """`https://` or `http://` plus the DNS name."""
     load_balancer_arn: pulumi.Output[str]
     """ARN of the ALB."""
-    target_group_arn: pulumi.Output[str]
-    """ARN of the target group the service registers its tasks in."""
-    request_count_label: pulumi.Output[str]
-    """`<alb arn suffix>/<target group arn suffix>`, for ALBRequestCountPerTarget scaling."""
+    target_group_arn: Optional[pulumi.Output[str]]
+    """ARN of the target group the service registers its tasks in (None without one)."""
+    request_count_label: Optional[pulumi.Output[str]]
+    """`<alb arn suffix>/<target group arn suffix>`, for ALBRequestCountPerTarget scaling (None
+    without a target group)."""
 
     listeners: list[aws.lb.Listener]
     """The listeners: HTTPS:443 first when a certificate is given, then HTTP:80. A service that
@@ -68,6 +88,7 @@ class LoadBalancer(Component):
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         tags: Optional[dict[str, str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        with_target_group: bool = True,
     ) -> None:
         super().__init__("fargate-app:index:LoadBalancer", name, None, opts)
         self._tags = dict(tags or {})
@@ -75,8 +96,19 @@ class LoadBalancer(Component):
         access_logs = self._access_logs(name, settings)
         load_balancer = self._load_balancer(name, settings, subnet_ids, security_group, access_logs)
         self._waf(name, settings, load_balancer)
-        target_group = self._target_group(name, settings, vpc_id)
-        self.listeners = self._listeners(name, settings, load_balancer, target_group)
+        group = (
+            target_group(
+                name,
+                settings.container_port,
+                settings.health_check_path,
+                vpc_id,
+                self._tags,
+                self._child(),
+            )
+            if with_target_group
+            else None
+        )
+        self.listeners = self._listeners(name, settings, load_balancer, group)
         https = settings.certificate_arn is not None
         self.security_group_id = security_group.id
         self.dns_name = load_balancer.dns_name
@@ -84,10 +116,10 @@ class LoadBalancer(Component):
             lambda parts: f"{'https' if https else 'http'}://{parts[0]}"
         )
         self.load_balancer_arn = load_balancer.arn
-        self.target_group_arn = target_group.arn
-        self.request_count_label = known_all(
-            load_balancer.arn_suffix, target_group.arn_suffix
-        ).apply("/".join)
+        self.target_group_arn = group.arn if group else None
+        self.request_count_label = (
+            known_all(load_balancer.arn_suffix, group.arn_suffix).apply("/".join) if group else None
+        )
         self._register_declared_outputs()
 
     def allow_to(
@@ -99,16 +131,13 @@ class LoadBalancer(Component):
     ) -> aws.vpc.SecurityGroupEgressRule:
         """Let the load balancer reach ``port`` in ``security_group_id`` (its targets' group):
         an egress rule of the load balancer's own security group, a child of this component."""
-        return aws.vpc.SecurityGroupEgressRule(
+        return allow_to(
             name,
-            security_group_id=self.security_group_id,
-            referenced_security_group_id=security_group_id,
-            description=f"Load balancer to the tasks on container port {port}",
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions.merge(self._child(), opts),
+            self.security_group_id,
+            security_group_id,
+            port,
+            self._tags,
+            pulumi.ResourceOptions.merge(self._child(), opts),
         )
 
     def _security_group(
@@ -200,33 +229,21 @@ class LoadBalancer(Component):
             opts=self._child(),
         )
 
-    def _target_group(
-        self, name: str, settings: LoadBalancerSettings, vpc_id: pulumi.Input[str]
-    ) -> aws.lb.TargetGroup:
-        """An ``ip`` target group (Fargate tasks) with a real health check."""
-        return aws.lb.TargetGroup(
-            f"{name}-tg",
-            name=elb_name(name, "tg", settings.container_port, "HTTP", "ip"),
-            target_type="ip",
-            port=settings.container_port,
-            protocol="HTTP",
-            vpc_id=vpc_id,
-            deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
-            health_check={**HEALTH_CHECK, "path": settings.health_check_path},
-            tags=self._tags,
-            opts=self._child(),
-        )
-
     def _listeners(
         self,
         name: str,
         settings: LoadBalancerSettings,
         load_balancer: aws.lb.LoadBalancer,
-        target_group: aws.lb.TargetGroup,
+        target_group: Optional[aws.lb.TargetGroup],
     ) -> list[aws.lb.Listener]:
-        """HTTPS forwarding plus HTTP redirecting to it with a certificate; else HTTP forwarding."""
+        """HTTPS forwarding plus HTTP redirecting to it with a certificate; else HTTP forwarding.
+        Without a target group the forwarding listener answers 404 instead."""
         https = settings.certificate_arn is not None
-        forward = [{"type": "forward", "target_group_arn": target_group.arn}]
+        forward = (
+            [{"type": "forward", "target_group_arn": target_group.arn}]
+            if target_group
+            else NOT_FOUND
+        )
         listeners = []
         if https:
             listeners.append(
@@ -254,3 +271,49 @@ class LoadBalancer(Component):
             )
         )
         return listeners
+
+
+def target_group(
+    name: str,
+    container_port: int,
+    health_check_path: str,
+    vpc_id: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.lb.TargetGroup:
+    """An app's ``ip`` target group (Fargate tasks) with a real health check."""
+    return aws.lb.TargetGroup(
+        f"{name}-tg",
+        name=elb_name(name, "tg", container_port, "HTTP", "ip"),
+        target_type="ip",
+        port=container_port,
+        protocol="HTTP",
+        vpc_id=vpc_id,
+        deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+        health_check={**HEALTH_CHECK, "path": health_check_path},
+        tags=tags,
+        opts=opts,
+    )
+
+
+def allow_to(
+    name: str,
+    load_balancer_security_group_id: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
+    port: int,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.vpc.SecurityGroupEgressRule:
+    """An egress rule of a load balancer's security group to ``port`` in ``security_group_id``
+    (its targets' group)."""
+    return aws.vpc.SecurityGroupEgressRule(
+        name,
+        security_group_id=load_balancer_security_group_id,
+        referenced_security_group_id=security_group_id,
+        description=f"Load balancer to the tasks on container port {port}",
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        tags=tags,
+        opts=opts,
+    )

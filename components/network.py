@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -402,3 +403,32 @@ class Network(Component):
             tags={**self._tags, "Name": f"{name}-flow-logs"},
             opts=self._child(),
         )
+
+
+@dataclass(frozen=True)
+class NetworkIds:
+    """Where a component runs: the VPC and its public and private subnets."""
+
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+
+
+def provision_network(
+    name: str,
+    settings: NetworkSettings,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    *,
+    kms_key_arn: Optional[pulumi.Input[str]] = None,
+) -> NetworkIds:
+    """The ids of a new Network (its flow logs encrypted with ``kms_key_arn`` when given), or
+    of the VPC brought along (then nothing is created)."""
+    if settings.bring_your_own:
+        return NetworkIds(
+            vpc_id=pulumi.Output.from_input(settings.vpc_id),
+            public_subnet_ids=pulumi.Output.all(*settings.public_subnet_ids),
+            private_subnet_ids=pulumi.Output.all(*settings.private_subnet_ids),
+        )
+    network = Network(name, settings, tags, opts=opts, kms_key_arn=kms_key_arn)
+    return NetworkIds(network.vpc_id, network.public_subnet_ids, network.private_subnet_ids)

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from .arns import ecr_repository_arn
 from .aws_context import AwsContext
+from .cluster import ExistingCluster, fargate_cluster
 from .component import Component
 from .containers import CONTAINER_NAME, HEALTH_CHECK_GRACE_SECONDS, resolved_container_definitions
 from .iam_documents import (
@@ -35,7 +36,8 @@ SCALE_OUT_COOLDOWN_SECONDS = 60
 
 
 class Service(Component):
-    """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT), a log group with retention,
+    """An ECS cluster (Container Insights, FARGATE and FARGATE_SPOT; or a shared one given), a
+    log group with retention,
     separate execution and task roles (the task role with what the app was granted), the task
     definition (the app's container and its sidecars), a security group that admits only the
     load balancer, the ECS service (circuit breaker with rollback) and optional autoscaling."""
@@ -79,6 +81,7 @@ class Service(Component):
         tags: Optional[dict[str, str]] = None,
         service_depends_on: Sequence[pulumi.Resource] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
+        cluster: Optional[ExistingCluster] = None,
         *,
         kms_key_arn: Optional[pulumi.Input[str]] = None,
         image_repository_arn: Optional[pulumi.Input[str]] = None,
@@ -89,6 +92,8 @@ class Service(Component):
         ``image_repository_arn``: the ECR repository ``image`` is pulled from, when the caller
         knows it (FargateApp: its own repository); otherwise it is read from the image URI.
 
+        ``cluster``: run in this cluster (a shared platform's) instead of creating one.
+
         The tasks' security group admits the container port from
         ``load_balancer_security_group_id``; the load balancer's side of that path (its egress
         rule) belongs to the load balancer: ``LoadBalancer.allow_to``."""
@@ -97,7 +102,7 @@ class Service(Component):
         self._tags = dict(tags or {})
         context = AwsContext.of(self)
         family = ecs_name(name)
-        cluster, capacity_providers = self._cluster(name, family)
+        cluster, cluster_ready = self._cluster(name, family, cluster)
         log_group = self._log_group(name, kms_key_arn)
         execution_role, task_role = self._roles(name, context)
         self._execution_permissions(
@@ -115,12 +120,12 @@ class Service(Component):
             subnet_ids,
             security_group,
             target_group_arn,
-            [capacity_providers, *service_depends_on],
+            [*cluster_ready, *service_depends_on],
         )
         if settings.autoscaling:
             self._autoscaling(name, settings.autoscaling, cluster, service, request_count_label)
-        self.cluster_name = cluster.name
-        self.cluster_arn = cluster.arn
+        self.cluster_name = pulumi.Output.from_input(cluster.name)
+        self.cluster_arn = pulumi.Output.from_input(cluster.arn)
         self.service_name = service.name
         self.service_arn = service.id
         self.task_definition_arn = task_definition.arn
@@ -134,25 +139,14 @@ class Service(Component):
         self._register_declared_outputs()
 
     def _cluster(
-        self, name: str, family: str
-    ) -> tuple[aws.ecs.Cluster, aws.ecs.ClusterCapacityProviders]:
-        """The cluster with Container Insights, and its association with FARGATE (default) and
-        FARGATE_SPOT, which a service naming either provider must wait for."""
-        cluster = aws.ecs.Cluster(
-            f"{name}-cluster",
-            name=family,
-            settings=[{"name": "containerInsights", "value": "enabled"}],
-            tags=self._tags,
-            opts=self._child(),
-        )
-        capacity_providers = aws.ecs.ClusterCapacityProviders(
-            f"{name}-capacity",
-            cluster_name=cluster.name,
-            capacity_providers=["FARGATE", "FARGATE_SPOT"],
-            default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1}],
-            opts=self._child(),
-        )
-        return cluster, capacity_providers
+        self, name: str, family: str, existing: Optional[ExistingCluster]
+    ) -> tuple[ExistingCluster, list[pulumi.Resource]]:
+        """The cluster the service runs in: its own (see ``fargate_cluster``), or ``existing``;
+        with the resources the ECS service must wait for (the capacity-provider association)."""
+        if existing is not None:
+            return existing, []
+        cluster, capacity_providers = fargate_cluster(name, family, self._tags, self._child())
+        return ExistingCluster(name=cluster.name, arn=cluster.arn), [capacity_providers]
 
     def _log_group(
         self, name: str, kms_key_arn: Optional[pulumi.Input[str]]
@@ -347,7 +341,7 @@ class Service(Component):
     def _ecs_service(
         self,
         name: str,
-        cluster: aws.ecs.Cluster,
+        cluster: ExistingCluster,
         task_definition: aws.ecs.TaskDefinition,
         subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         security_group: aws.ec2.SecurityGroup,
@@ -402,7 +396,7 @@ class Service(Component):
         self,
         name: str,
         scaling: AutoscalingSettings,
-        cluster: aws.ecs.Cluster,
+        cluster: ExistingCluster,
         service: aws.ecs.Service,
         request_count_label: Optional[pulumi.Input[str]],
     ) -> None:

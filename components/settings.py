@@ -183,6 +183,15 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True)
+class RoutingSettings:
+    """An app's listener rule on a shared platform's load balancer."""
+
+    priority: int
+    host_headers: tuple[str, ...] = ()
+    path_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AppSettings:
     """Everything a FargateApp builds, resolved from its args and profile."""
 
@@ -201,6 +210,24 @@ class AppSettings:
     def creates_kms_key(self) -> bool:
         """True when the component creates its own KMS key."""
         return self.kms_encryption and self.kms_key_arn is None
+
+    platform: Optional[pulumi.Input[Any]] = None
+    """The shared platform the app is deployed into (values or an Output); None: its own."""
+    routing: Optional[RoutingSettings] = None
+    """Set exactly when ``platform`` is."""
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Everything a FargatePlatform builds, resolved from its args and profile."""
+
+    network: NetworkSettings
+    load_balancer: LoadBalancerSettings
+    tags: dict[str, str] = field(default_factory=dict)
+    profile: str = DEFAULT_PROFILE
+    kms_encryption: bool = _PROFILE.kms_encryption
+    kms_key_arn: Optional[pulumi.Input[str]] = None
+    """Unset with ``kms_encryption`` on: the platform creates the key for its flow logs."""
 
 
 def field_default(name: str, *settings: type) -> Any:

@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 import re
 import typing
+import weakref
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -19,10 +20,12 @@ from .args import (
     AutoscalingArgs,
     ContainerDependencyArgs,
     FargateAppArgs,
+    FargatePlatformArgs,
     LoadBalancerArgs,
     NetworkArgs,
     PolicyStatementArgs,
     PortMappingArgs,
+    SharedPlatform,
     SidecarArgs,
     WafArgs,
 )
@@ -43,6 +46,16 @@ from .fargate_limits import (
 )
 from .name_rules import APP_NAME
 from .profiles import PROFILES
+from .routing import (
+    CONDITION_VALUE_MAX,
+    HOST_HEADER,
+    HOST_HEADER_TEXT,
+    MAX_VALUES_PER_CONDITION,
+    MAX_VALUES_PER_RULE,
+    PATH_PATTERN,
+    PATH_PATTERN_TEXT,
+    RULE_PRIORITY_RANGE,
+)
 from .settings import (
     MAX_COUNT_PER_MIN_COUNT,
     WAF_RATE_LIMIT_MAX,
@@ -52,8 +65,10 @@ from .settings import (
     ContainerDependency,
     LoadBalancerSettings,
     NetworkSettings,
+    PlatformSettings,
     PortMapping,
     RegistrySettings,
+    RoutingSettings,
     ServiceSettings,
     SidecarSettings,
     WafSettings,
@@ -106,7 +121,7 @@ def check_keys(args: Mapping[str, Any], schema: type, path: str = "") -> None:
                 f"FargateApp {path}{key}: unknown setting; allowed keys: {allowed}"
             )
         nested = typed_dict_of(hints[key])
-        if nested is not None and value is not None:
+        if nested is not None and value is not None and _is_known(value):
             check_keys(value, nested, f"{path}{key}.")
 
 
@@ -905,6 +920,168 @@ def _check_dependencies(sidecars: tuple[SidecarSettings, ...], service: ServiceS
                 )
 
 
+# -- a shared platform: the app's place in it, and the platform's own args ----------------------
+
+#: Args that give an app its own network or load balancer: not with ``platform``.
+OWN_INFRASTRUCTURE_KEYS = ("network", "load_balancer")
+PLATFORM_KEYS = tuple(key for key in annotations_of(SharedPlatform) if key != "https_listener_arn")
+_PRIORITIES: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def _platform(args: FargateAppArgs) -> Optional[pulumi.Input[Any]]:
+    """The platform the app is deployed into (None: its own infrastructure)."""
+    platform = args.get("platform")
+    if platform is None:
+        if args.get("routing") is not None:
+            _fail(
+                "routing",
+                args["routing"],
+                "a listener rule needs platform (a FargatePlatform's `platform` output)",
+            )
+        return None
+    for key in OWN_INFRASTRUCTURE_KEYS:
+        if args.get(key) is not None:
+            raise FargateAppConfigError(
+                f"FargateApp platform and {key}: not allowed together; an app in a platform "
+                f"uses the platform's {key.replace('_', ' ')}"
+            )
+    if _is_known(platform):
+        if not isinstance(platform, Mapping):
+            _fail("platform", platform, "expected a FargatePlatform's `platform` output")
+        for key in PLATFORM_KEYS:
+            if platform.get(key) is None:
+                _fail(
+                    f"platform.{key}",
+                    None,
+                    "expected a FargatePlatform's `platform` output, with "
+                    + ", ".join(PLATFORM_KEYS),
+                )
+    return platform
+
+
+def _routing(value: Any) -> RoutingSettings:
+    """The app's listener rule: at least one condition, AWS's limits, a priority."""
+    if value is None:
+        _fail(
+            "routing",
+            None,
+            "an app in a platform needs a listener rule: routing.path_patterns and/or "
+            "routing.host_headers, and routing.priority",
+        )
+    low, high = RULE_PRIORITY_RANGE
+    if value.get("priority") is None:
+        _fail("routing.priority", None, f"expected a whole number from {low} to {high}")
+    priority = _int("routing.priority", value["priority"], low, high)
+    hosts = _condition_values(
+        "routing.host_headers", value.get("host_headers"), HOST_HEADER, HOST_HEADER_TEXT
+    )
+    paths = _condition_values(
+        "routing.path_patterns", value.get("path_patterns"), PATH_PATTERN, PATH_PATTERN_TEXT
+    )
+    if not hosts and not paths:
+        _fail(
+            "routing",
+            dict(value),
+            "expected at least one condition: routing.path_patterns or routing.host_headers",
+        )
+    if len(hosts) + len(paths) > MAX_VALUES_PER_RULE:
+        _fail(
+            "routing",
+            [*hosts, *paths],
+            f"a listener rule matches at most {MAX_VALUES_PER_RULE} values in total "
+            "(host headers plus path patterns)",
+        )
+    return RoutingSettings(priority=priority, host_headers=hosts, path_patterns=paths)
+
+
+def _condition_values(
+    field: str, value: Any, pattern: re.Pattern[str], alphabet: str
+) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_VALUES_PER_CONDITION:
+        _fail(field, value, f"expected a list of 1 to {MAX_VALUES_PER_CONDITION} values")
+    for item in value:
+        if not isinstance(item, str) or not 1 <= len(item) <= CONDITION_VALUE_MAX:
+            _fail(field, item, f"expected 1 to {CONDITION_VALUE_MAX} characters")
+        if not pattern.match(item):
+            _fail(field, item, f"expected {alphabet}")
+    return tuple(value)
+
+
+def claim_priority(app: str, priority: int) -> None:
+    """Record that ``app`` uses listener rule ``priority`` in the running program; a priority
+    another app of the program claimed is an error."""
+    claimed = _PRIORITIES.setdefault(pulumi.runtime.get_root_resource() or _NO_ROOT, {})
+    owner = claimed.setdefault(priority, app)
+    if owner != app:
+        _fail(
+            "routing.priority",
+            priority,
+            f"app {owner!r} already uses it; priorities are unique among the apps of one program",
+        )
+
+
+class _NoRoot:
+    """Key of the programs run without a root stack resource."""
+
+
+_NO_ROOT = _NoRoot()
+
+
+def check_unique_priorities(routings: Mapping[str, RoutingSettings]) -> None:
+    """Fail on the first priority two of ``routings`` (app name to routing) share, before any
+    app is created."""
+    seen: dict[int, str] = {}
+    for app, routing in routings.items():
+        owner = seen.setdefault(routing.priority, app)
+        if owner != app:
+            _fail(
+                f"apps.{app}.routing.priority",
+                routing.priority,
+                f"app {owner!r} already uses it; priorities are unique among the apps of one "
+                "program",
+            )
+
+
+def resolve_platform_settings(args: Mapping[str, Any]) -> PlatformSettings:
+    """Validate FargatePlatform ``args`` and resolve profile defaults, the way a FargateApp's
+    network and load balancer are; errors name the FargatePlatform."""
+    args = dict(args or {})
+    try:
+        check_keys(args, FargatePlatformArgs)
+        profile = _choice("profile", args.get("profile", PlatformSettings.profile), tuple(PROFILES))
+        network = _network(
+            args.get("network") or {},
+            profile,
+            uses_secrets=False,
+            log_retention_days=_log_retention(args, PROFILES[profile].log_retention_days),
+        )
+        _check_outbound_path(network, assign_public_ip=False)
+        load_balancer = _load_balancer(
+            args.get("load_balancer") or {},
+            typing.cast(FargateAppArgs, {"waf": args.get("waf") or {}}),
+            profile,
+            ServiceSettings.container_port,
+            network,
+            network.flow_log_retention_days,
+        )
+        kms_encryption, kms_key_arn = _encryption(typing.cast(FargateAppArgs, args), profile)
+        tags = _tags(args)
+    except FargateAppConfigError as error:
+        raise FargateAppConfigError(
+            str(error).replace("FargateApp ", "FargatePlatform ", 1)
+        ) from None
+    return PlatformSettings(
+        network=network,
+        load_balancer=load_balancer,
+        tags=tags,
+        profile=profile,
+        kms_encryption=kms_encryption,
+        kms_key_arn=kms_key_arn,
+    )
+
+
 # -- entry point ---------------------------------------------------------------------------------
 
 
@@ -912,6 +1089,8 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
     """Validate ``args`` (a FargateAppArgs or plain dict) and resolve profile defaults."""
     args = dict(args or {})
     check_keys(args, FargateAppArgs)
+    platform = _platform(args)
+    routing = _routing(args.get("routing")) if platform is not None else None
     profile = _choice("profile", args.get("profile", AppSettings.profile), tuple(PROFILES))
     service = _service(args, profile)
     image_tag = _image_tag(args)
@@ -932,16 +1111,33 @@ def resolve_settings(args: Mapping[str, Any]) -> AppSettings:
         registry=RegistrySettings(
             images_kept=defaults.images_kept, force_delete=defaults.force_delete_repository
         ),
-        load_balancer=_load_balancer(
-            args.get("load_balancer") or {},
-            args,
-            profile,
-            service.container_port,
-            network,
-            service.log_retention_days,
-        ),
+        load_balancer=_app_load_balancer(args, profile, service, network, platform),
         service=service,
         tags=_tags(args),
         kms_encryption=kms_encryption,
         kms_key_arn=kms_key_arn,
+        platform=platform,
+        routing=routing,
+    )
+
+
+def _app_load_balancer(
+    args: FargateAppArgs,
+    profile: str,
+    service: ServiceSettings,
+    network: NetworkSettings,
+    platform: Optional[pulumi.Input[Any]],
+) -> LoadBalancerSettings:
+    """The app's own load balancer, or in a platform only its target group's port and path."""
+    if platform is not None:
+        return LoadBalancerSettings(
+            container_port=service.container_port, health_check_path=_health_check_path(args)
+        )
+    return _load_balancer(
+        args.get("load_balancer") or {},
+        args,
+        profile,
+        service.container_port,
+        network,
+        service.log_retention_days,
     )

@@ -34,6 +34,7 @@ from policies.offline import (
 from policies.rules import ALL_POLICIES
 
 PROFILE_KEY = "fargate-app:profile"
+PLATFORM_KEY = "fargate-app:platform"
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_CONFIG = 0, 1, 2
 
 
@@ -57,6 +58,14 @@ class CheckResult:
         return EXIT_VIOLATIONS if self.mandatory else EXIT_OK
 
 
+def _profile(config: dict[str, Any]) -> str:
+    """The stack's profile: its platform's in a stack of shared apps, else the app's."""
+    platform = config.get(PLATFORM_KEY)
+    if isinstance(platform, dict) and "profile" in platform:
+        return str(platform["profile"])
+    return str(config.get(PROFILE_KEY, "dev"))
+
+
 def check_stack(
     stack_config: str | Path,
     pack_config: PackConfig | None = None,
@@ -66,14 +75,15 @@ def check_stack(
 ) -> CheckResult:
     """Run the stack's program (or ``program``) under mocks and evaluate the pack over it.
 
-    ``prod`` defaults to the stack's ``fargate-app:profile`` being ``prod``. Raises
+    ``prod`` defaults to the stack's profile being ``prod`` (``fargate-app:profile``, or the
+    ``profile`` of ``fargate-app:platform`` in a stack of shared apps). Raises
     ``components.program.StackConfigError`` or ``ValueError`` for an unusable config.
     """
     from components.program import load_stack_config, run_program
 
     parsed = load_stack_config(stack_config)
     if prod is None:
-        prod = str(parsed.config.get(PROFILE_KEY, "dev")) == "prod"
+        prod = _profile(parsed.config) == "prod"
     mocks = PolicyMocks(region=str(parsed.config.get("aws:region", "us-east-1")))
     result = run_program(parsed, mocks, program=program)
     resources = [

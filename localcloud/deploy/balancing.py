@@ -140,8 +140,38 @@ def listener(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
     }
 
 
+def listener_rule(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
+    """aws:lb/listenerRule:ListenerRule (id is the ARN): host-header and path-pattern
+    conditions, forward (or other) actions."""
+    created = ctx.client("elbv2").create_rule(
+        **drop_none(
+            ListenerArn=inputs["listenerArn"],
+            Priority=as_int(inputs.get("priority")),
+            Conditions=[_condition(condition) for condition in inputs.get("conditions") or []],
+            Actions=[_action(action) for action in inputs.get("actions") or []],
+            Tags=tag_list(inputs.get("tags")) or None,
+        )
+    )["Rules"][0]
+    return created["RuleArn"], {
+        **inputs,
+        "arn": created["RuleArn"],
+        "tagsAll": inputs.get("tags", {}),
+    }
+
+
+def _condition(condition: dict[str, Any]) -> dict[str, Any]:
+    """A listener rule condition in the ELBv2 API's shape."""
+    host = condition.get("hostHeader")
+    path = condition.get("pathPattern")
+    if host:
+        return {"Field": "host-header", "HostHeaderConfig": {"Values": list(host["values"])}}
+    if path:
+        return {"Field": "path-pattern", "PathPatternConfig": {"Values": list(path["values"])}}
+    raise ValueError(f"listener rule condition {sorted(condition)} is not emulated")
+
+
 def _action(action: dict[str, Any]) -> dict[str, Any]:
-    """A listener default action in the ELBv2 API's shape."""
+    """A listener (or listener rule) action in the ELBv2 API's shape."""
     redirect = action.get("redirect")
     fixed = action.get("fixedResponse")
     return drop_none(
@@ -249,6 +279,7 @@ HANDLERS = {
     "aws:lb/loadBalancer:LoadBalancer": load_balancer,
     "aws:lb/targetGroup:TargetGroup": target_group,
     "aws:lb/listener:Listener": listener,
+    "aws:lb/listenerRule:ListenerRule": listener_rule,
     "aws:appautoscaling/target:Target": scaling_target,
     "aws:appautoscaling/policy:Policy": scaling_policy,
 }

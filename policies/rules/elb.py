@@ -8,6 +8,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel
 
 from components.fargate_limits import COMPLIANT_SSL_POLICIES
+from components.routing import MAX_VALUES_PER_RULE
 from policies.rules.base import (
     PROD_CONFIG,
     GuardrailResourcePolicy,
@@ -20,6 +21,9 @@ from policies.rules.props import get, is_unknown, truthy
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+#: Condition blocks of a listener rule whose ``values`` count towards AWS's per-rule limit.
+CONDITION_VALUE_BLOCKS = ("hostHeader", "pathPattern", "httpRequestMethod", "sourceIp")
 
 DEFAULT_ALLOWED_SSL_POLICIES = list(COMPLIANT_SSL_POLICIES)
 """The component's list (one home): pass FSBP ELB.17 and checkov CKV_AWS_103; the first also
@@ -164,7 +168,51 @@ def _only_redirects_to_https(listener: Node) -> bool:
     return True
 
 
+def _listener_rule(props: dict[str, Any], config: dict[str, Any]) -> Iterator[str]:
+    conditions = get(props, "conditions", [])
+    if not is_unknown(conditions):
+        if not conditions:
+            yield "listener rule has no condition: it would take every request of the listener."
+        else:
+            yield from _condition_values(conditions)
+    actions = get(props, "actions", [])
+    if is_unknown(actions):
+        return
+    for index, action in enumerate(actions or []):
+        if is_unknown(action) or get(action, "type") != "forward":
+            continue
+        target = get(action, "targetGroupArn")
+        groups = get(action, "forward.targetGroups", [])
+        if is_unknown(target) or is_unknown(groups):
+            continue
+        if not target and not groups:
+            yield f"listener rule action {index} forwards to no target group."
+
+
+def _condition_values(conditions: list[Any]) -> Iterator[str]:
+    total = 0
+    for condition in conditions:
+        for block in CONDITION_VALUE_BLOCKS:
+            values = get(condition, f"{block}.values")
+            if is_unknown(values):
+                return
+            total += len(values or [])
+    if total > MAX_VALUES_PER_RULE:
+        yield (
+            f"listener rule matches {total} condition values; AWS allows at most "
+            f"{MAX_VALUES_PER_RULE} per rule."
+        )
+
+
 POLICIES = [
+    GuardrailResourcePolicy(
+        name="alb-listener-rule-routes",
+        controls=("FA.5",),
+        description="A listener rule must have at least one condition (within AWS's limit on "
+        "condition values) and forward to a target group.",
+        resource_types=LISTENER_RULES,
+        check=_listener_rule,
+    ),
     GuardrailStackPolicy(
         name="alb-http-redirects-to-https",
         controls=("FSBP ELB.1", "CKV_AWS_2"),

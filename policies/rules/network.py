@@ -29,6 +29,7 @@ EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SERVICE = "aws:ecs/service:Service"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 GROUPS = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -323,6 +324,36 @@ def _task_ingress_from_alb(
     alb_groups: set[str] = set()
     for lb in load_balancers:
         alb_groups |= stack.refs(lb, "securityGroups", lb.get("securityGroups"), *GROUPS).urns
+    for holder, ingress, group in _task_ingresses(stack, _load_balanced_task_groups(stack)):
+        yield from _judge_task_ingress(stack, holder, ingress, group, alb_groups)
+
+
+def _task_ingress_from_platform_alb(
+    stack: StackView, config: dict[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    """Apps in a platform of another stack: the stack has listener rules but no load balancer,
+    and the platform ALB's group is the one the app's egress rule to its tasks lives in."""
+    if stack.of_type(*LOAD_BALANCERS) or not stack.of_type(*LISTENER_RULES):
+        return
+    task_groups = _load_balanced_task_groups(stack)
+    platform_groups: dict[str, set[str]] = {urn: set() for urn in task_groups}
+    for egress in stack.of_type(EGRESS_RULE):
+        prop = "referencedSecurityGroupId"
+        target = stack.refs(egress, prop, egress.get(prop), *GROUPS)
+        source = egress.get("securityGroupId")
+        for urn in target.urns & task_groups.keys():
+            if is_unknown(source):
+                task_groups.pop(urn, None)  # cannot tell which group admits it: judge at `up`
+            else:
+                platform_groups[urn] |= set(strings([source]))
+    for holder, ingress, group in _task_ingresses(stack, task_groups):
+        yield from _judge_task_ingress(
+            stack, holder, ingress, group, set(), allowed_ids=platform_groups[group.urn]
+        )
+
+
+def _load_balanced_task_groups(stack: StackView) -> dict[str, Node]:
+    """The security groups of the stack's load-balanced ECS services, by URN."""
     task_groups: dict[str, Node] = {}
     for service in stack.of_type(SERVICE):
         if not service.get("loadBalancers"):
@@ -330,24 +361,35 @@ def _task_ingress_from_alb(
         groups = service.get("networkConfiguration.securityGroups")
         for group in stack.refs(service, "networkConfiguration", groups, *GROUPS).nodes:
             task_groups[group.urn] = group
-    if not task_groups:
-        return
+    return task_groups
+
+
+def _task_ingresses(
+    stack: StackView, task_groups: dict[str, Node]
+) -> Iterator[tuple[Node, Ingress, Node]]:
+    """(holder, ingress, task group) of every ingress into ``task_groups``: inline ones and
+    standalone rules."""
     for group in task_groups.values():
         for ingress in ingresses(group.type, group.props):
-            yield from _judge_task_ingress(stack, group, ingress, group, alb_groups)
+            yield group, ingress, group
     for rule in stack.of_type(INGRESS_RULE, LEGACY_RULE):
         target_prop = "securityGroupId"
         target = stack.refs(rule, target_prop, rule.get(target_prop), *GROUPS)
         for group_urn in target.urns & task_groups.keys():
             for ingress in ingresses(rule.type, rule.props):
-                yield from _judge_task_ingress(
-                    stack, rule, ingress, task_groups[group_urn], alb_groups
-                )
+                yield rule, ingress, task_groups[group_urn]
 
 
 def _judge_task_ingress(
-    stack: StackView, holder: Node, ingress: Ingress, group: Node, alb_groups: set[str]
+    stack: StackView,
+    holder: Node,
+    ingress: Ingress,
+    group: Node,
+    alb_groups: set[str],
+    allowed_ids: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Iterator[tuple[str, str | None]]:
+    """``alb_groups``: URNs of the load balancers' groups in the stack; ``allowed_ids``: ids of
+    a platform load balancer's group in another stack."""
     ports = ingress.ports()
     what = _describe_ports(ports) if ports else "traffic"
     cidrs = strings(ingress.cidrs)
@@ -372,7 +414,8 @@ def _judge_task_ingress(
     ref = stack.refs(holder, ingress.source_prop, sources, *GROUPS)
     if ref.unresolved:
         return
-    strangers = [n.name for n in ref.nodes if n.urn not in alb_groups] + ref.external
+    strangers = [n.name for n in ref.nodes if n.urn not in alb_groups]
+    strangers += [item for item in ref.external if item not in allowed_ids]
     if strangers:
         yield (
             f"task security group {group.name!r} accepts {what} from {', '.join(strangers)} "
@@ -456,6 +499,14 @@ POLICIES = [
         description="The security group of load-balanced ECS tasks must accept traffic only from "
         "the load balancer's security group, never from a CIDR.",
         check=_task_ingress_from_alb,
+    ),
+    GuardrailStackPolicy(
+        name="ecs-task-ingress-only-from-platform-alb",
+        controls=("FA.6",),
+        description="An app deployed into a shared platform (listener rules, no load balancer in "
+        "the stack) must let its tasks accept traffic only from the platform load balancer's "
+        "security group: the one its egress rule to the tasks belongs to.",
+        check=_task_ingress_from_platform_alb,
     ),
 ]
 

@@ -45,6 +45,7 @@ NO_DEFAULT |= {"load_balancer", "autoscaling", "vpc_id", "public_subnet_ids"}
 NO_DEFAULT |= {"private_subnet_ids", "certificate_arn"}
 NO_DEFAULT |= {"task_role_policy_arns", "task_role_statements", "sidecars"}
 NO_DEFAULT |= {"waf", "web_acl_arn", "kms_key_arn"}
+NO_DEFAULT |= {"platform", "routing", "host_headers", "path_patterns", "priority"}
 #: The prod profile requires HTTPS (for resolving to succeed).
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/x"
 REFERENCED_VALUE = 3  # a value no default has, given to an arg another default refers to

@@ -27,17 +27,19 @@ def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
     outputs = result.outputs
     assert outputs["url"].startswith(("http://", "https://"))
     reconcile = outputs["reconcile"]
-    assert set(reconcile) == {
-        "cluster",
-        "service",
-        "region",
-        "desired_count",
-        "min_count",
-        "max_count",
-        "target_group_arn",
-    }
-    assert reconcile["min_count"] <= reconcile["desired_count"] <= reconcile["max_count"]
-    assert result.of_type("aws:ecs/service:Service")
+    entries = reconcile if isinstance(reconcile, list) else [reconcile]  # a platform: one per app
+    for entry in entries:
+        assert set(entry) == {
+            "cluster",
+            "service",
+            "region",
+            "desired_count",
+            "min_count",
+            "max_count",
+            "target_group_arn",
+        }
+        assert entry["min_count"] <= entry["desired_count"] <= entry["max_count"]
+    assert len(result.of_type("aws:ecs/service:Service")) == len(entries)
 
 
 def test_prod_stack_is_https_multi_az_and_autoscaled():

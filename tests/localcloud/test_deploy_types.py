@@ -2,7 +2,8 @@
 
 The program runs over stack configs and option combinations that switch on every optional
 path of the component (VPC endpoints, NAT per AZ, no NAT, bring-your-own VPC, HTTPS,
-autoscaling on CPU, memory and requests, secrets, internal ALB, access logs), with a mock that
+autoscaling on CPU, memory and requests, secrets, internal ALB, access logs, a shared platform
+with its apps' listener rules), with a mock that
 only records what is registered; any type or function without a handler fails the test.
 """
 
@@ -48,6 +49,16 @@ COMBINATIONS: dict[str, tuple[str, dict[str, Any]]] = {
                 "cpuTarget": 50,
                 "memoryTarget": 70,
                 "requestsPerTarget": 100,
+            },
+        },
+    ),
+    "platform-with-https-and-host-routing": (
+        "stacks/Pulumi.platform.yaml",
+        {
+            "fargate-app:platform": {"loadBalancer": {"certificateArn": CERTIFICATE}},
+            "fargate-app:apps": {
+                "web": {"routing": {"hostHeaders": ["www.example.com"], "priority": 1}},
+                "api": {"routing": {"pathPatterns": ["/api/*"], "priority": 2}},
             },
         },
     ),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 import yaml
 from pulumi_policy import EnforcementLevel
@@ -91,6 +92,71 @@ def test_prod_stack_is_checked_as_production() -> None:
         "web-alb-443-0",
         "web-alb-80-0",
     ]
+
+
+def test_a_prod_platform_stack_is_checked_as_production_and_passes(tmp_path: Path) -> None:
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/x"
+    path = tmp_path / "Pulumi.shared-prod.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "aws:region": "us-east-1",
+                    "fargate-app:platform": {
+                        "profile": "prod",
+                        "loadBalancer": {"certificateArn": certificate},
+                    },
+                    "fargate-app:apps": {
+                        "web": {
+                            "profile": "prod",
+                            "routing": {"pathPatterns": ["/*"], "priority": 9},
+                        }
+                    },
+                }
+            }
+        )
+    )
+    result = check_stack(path)
+    assert result.prod is True
+    assert result.mandatory == []
+    assert {f.policy for f in result.findings} <= EXPECTED_ADVISORIES
+
+
+def test_an_app_stack_on_a_platform_of_another_stack_passes_and_its_ingress_is_judged() -> None:
+    from tests.components.test_platform import PLAIN_PLATFORM
+
+    def program() -> None:
+        FargateApp(
+            "billing",
+            {
+                "platform": PLAIN_PLATFORM,
+                "routing": {"priority": 3, "host_headers": ["billing.example.com"]},
+            },
+        )
+
+    result = check_stack(DEV, program=program)
+    assert result.mandatory == []
+    assert {f.policy for f in result.findings} <= EXPECTED_ADVISORIES
+
+    def opened() -> None:
+        app = FargateApp(
+            "billing",
+            {"platform": PLAIN_PLATFORM, "routing": {"priority": 3, "path_patterns": ["/b/*"]}},
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            "billing-from-office",
+            security_group_id=app.task_security_group_id,
+            description="office",
+            ip_protocol="tcp",
+            from_port=80,
+            to_port=80,
+            cidr_ipv4="198.51.100.0/24",
+            tags={"app": "billing", "stack": "dev", "managed-by": "fargate-app"},
+        )
+
+    assert mandatory(check_stack(DEV, program=opened)) == {
+        "ecs-task-ingress-only-from-platform-alb": ("FA.6",)
+    }
 
 
 def test_prod_requirements_apply_to_the_prod_stack(tmp_path: Path) -> None:
@@ -306,3 +372,28 @@ def test_the_managed_execution_policy_added_back_by_a_transform_is_caught() -> N
 
     result = check_stack(DEV, program=with_transform(transform))
     assert mandatory(result) == {"iam-execution-role-scoped": ("CKV_AWS_355", "CKV_AWS_290")}
+
+
+def test_a_prod_platform_with_its_apps_has_no_mandatory_violation(tmp_path, capsys):
+    """The shipped platform stack, switched to prod: WAF, access logs, KMS-encrypted flow logs
+    and NACLs come with the shared network and load balancer, so the prod pack passes."""
+    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.platform.yaml").read_text())
+    config = document["config"]
+    certificate = (
+        "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    )
+    config["fargate-app:platform"] = {
+        "profile": "prod",
+        "loadBalancer": {"certificateArn": certificate},
+    }
+    for app in config["fargate-app:apps"].values():
+        app.pop("image")
+        app.pop("readonlyRootFilesystem")
+        app.update({"profile": "prod", "imageTag": "1.0.0"})
+    stack = tmp_path / "Pulumi.platform-prod.yaml"
+    stack.write_text(yaml.safe_dump(document))
+    prod_pack = str(ROOT / "policies" / "prod.json")
+    assert main(["--stack-config", str(stack), "--policy-config", prod_pack]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith(f"PASS {stack}: 0 mandatory, 2 advisory violation(s);")
+    assert summary.endswith("(prod).")

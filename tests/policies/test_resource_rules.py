@@ -25,6 +25,8 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VPC = "aws:ec2/vpc:Vpc"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+ROUTE_TO_WEB = [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:tg/web"}]
 TAGS = {"app": "web", "stack": "dev", "managed-by": "fargate-app"}
 PROD = {"prod": True}
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
@@ -52,6 +54,14 @@ class Case:
 
 
 CASES = [
+    Case(
+        "alb-listener-rule-routes",
+        LISTENER_RULE,
+        {"conditions": [{"pathPattern": {"values": ["/api/*"]}}], "actions": ROUTE_TO_WEB},
+        {"conditions": [], "actions": ROUTE_TO_WEB},
+        {"conditions": US, "actions": US},
+        "listener rule has no condition",
+    ),
     Case(
         "ecs-service-no-public-ip",
         SERVICE,
@@ -313,6 +323,36 @@ def test_unknown_at_preview_is_no_violation(case: Case) -> None:
 def test_other_resource_types_are_ignored(case: Case) -> None:
     other = "aws:s3/bucketPolicy:BucketPolicy"  # not taggable, not inspected by any rule
     assert resource_violations(case.policy, other, case.violating, case.config) == []
+
+
+def test_listener_rule_forwarding_nowhere_or_over_the_value_limit_is_reported() -> None:
+    nowhere = resource_violations(
+        "alb-listener-rule-routes",
+        LISTENER_RULE,
+        {"conditions": [{"pathPattern": {"values": ["/*"]}}], "actions": [{"type": "forward"}]},
+    )
+    assert nowhere == ["listener rule action 0 forwards to no target group."]
+    too_many = resource_violations(
+        "alb-listener-rule-routes",
+        LISTENER_RULE,
+        {
+            "conditions": [
+                {"pathPattern": {"values": ["/a", "/b", "/c"]}},
+                {"hostHeader": {"values": ["a.example.com", "b.example.com", "c.example.com"]}},
+            ],
+            "actions": ROUTE_TO_WEB,
+        },
+    )
+    assert too_many == ["listener rule matches 6 condition values; AWS allows at most 5 per rule."]
+    weighted = resource_violations(
+        "alb-listener-rule-routes",
+        LISTENER_RULE,
+        {
+            "conditions": [{"pathPattern": {"values": ["/*"]}}],
+            "actions": [{"type": "forward", "forward": {"targetGroups": [{"arn": "arn:tg"}]}}],
+        },
+    )
+    assert weighted == []
 
 
 def test_every_resource_policy_has_a_case() -> None:

@@ -25,6 +25,8 @@ REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
@@ -89,6 +91,56 @@ def task_network(rule: dict[str, Any], ids_known: bool = True) -> list[tuple]:
                     else {}
                 ),
             },
+        ),
+    ]
+
+
+def platform_app(rule: dict[str, Any], platform_group: str = "sg-platform-alb") -> list[tuple]:
+    """An app stack deploying into a platform of another stack: its listener rule, service, task
+    security group, the platform ALB group's egress rule to it and one task ingress rule."""
+    return [
+        res(SG, "task-sg", {"id": "sg-task", "description": "tasks"}),
+        res(
+            LISTENER_RULE,
+            "rule",
+            {
+                "listenerArn": "arn:aws:elasticloadbalancing:listener/app/shared/1/2",
+                "conditions": [{"pathPattern": {"values": ["/*"]}}],
+                "actions": FORWARD,
+            },
+        ),
+        res(
+            SERVICE,
+            "service",
+            {
+                "loadBalancers": [{"containerPort": 80, "targetGroupArn": "arn:tg"}],
+                "networkConfiguration": {"securityGroups": ["sg-task"], "subnets": ["subnet-1"]},
+            },
+            {"networkConfiguration": ["task-sg"]},
+        ),
+        res(
+            EGRESS,
+            "alb-to-tasks",
+            {
+                "securityGroupId": platform_group,
+                "referencedSecurityGroupId": "sg-task",
+                "ipProtocol": "tcp",
+                "fromPort": 80,
+                "toPort": 80,
+            },
+            {"referencedSecurityGroupId": ["task-sg"]},
+        ),
+        res(
+            INGRESS,
+            "task-in",
+            {
+                "securityGroupId": "sg-task",
+                "ipProtocol": "tcp",
+                "fromPort": 80,
+                "toPort": 80,
+                **rule,
+            },
+            {"securityGroupId": ["task-sg"]},
         ),
     ]
 
@@ -206,6 +258,14 @@ class Case:
 
 CASES = [
     Case(
+        "ecs-task-ingress-only-from-platform-alb",
+        platform_app({"referencedSecurityGroupId": "sg-platform-alb"}),
+        platform_app({"referencedSecurityGroupId": "sg-0someoneelse"}),
+        platform_app({"referencedSecurityGroupId": "sg-0someoneelse"}, platform_group=US),
+        "accepts port 80 from sg-0someoneelse (task-in rule), which is not the load balancer's",
+        "task-in",
+    ),
+    Case(
         "ecs-task-ingress-only-from-alb",
         task_network({"referencedSecurityGroupId": "sg-alb"}),
         task_network({"cidrIpv4": "10.0.0.0/16"}),
@@ -321,6 +381,20 @@ def test_violating_stack_is_reported_on_the_culprit(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
 def test_unknown_references_are_no_violation(case: Case) -> None:
     assert stack_violations(case.policy, case.unknown, case.config) == []
+
+
+def test_platform_app_task_ingress_from_a_cidr_is_reported() -> None:
+    reported = stack_violations(
+        "ecs-task-ingress-only-from-platform-alb", platform_app({"cidrIpv4": "0.0.0.0/0"})
+    )
+    assert [culprit for _, culprit in reported] == ["task-in"]
+    assert "from CIDR 0.0.0.0/0" in reported[0][0]
+
+
+def test_platform_rule_leaves_stacks_with_their_own_load_balancer_to_the_alb_rule() -> None:
+    specs = task_network({"referencedSecurityGroupId": "sg-alb"})
+    specs.append(res(LISTENER_RULE, "rule", {"conditions": [], "actions": FORWARD}))
+    assert stack_violations("ecs-task-ingress-only-from-platform-alb", specs) == []
 
 
 def test_every_stack_policy_has_a_case() -> None:
