@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from typing import Any
 
 #: Pulumi's auto-name suffix: a dash and 7 random hex characters.
@@ -11,11 +12,15 @@ AUTONAME_SUFFIX_LENGTH = 8
 
 
 class DeployContext:
-    """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel)."""
+    """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel).
+
+    ``calls`` counts the API calls its clients made, by ``service.Operation``.
+    """
 
     def __init__(self, cloud: Any, region: str) -> None:
         self.cloud = cloud
         self.region = region
+        self.calls: Counter[str] = Counter()
         self._clients: dict[str, Any] = {}
         self._guard = threading.Lock()
 
@@ -23,10 +28,14 @@ class DeployContext:
         """A boto3 client (created once; boto3 clients are thread-safe)."""
         with self._guard:
             if service_name not in self._clients:
-                self._clients[service_name] = self.cloud.client(
-                    service_name, region_name=self.region
-                )
+                client = self.cloud.client(service_name, region_name=self.region)
+                client.meta.events.register("before-call", self._count)
+                self._clients[service_name] = client
             return self._clients[service_name]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self._guard:
+            self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     @property
     def account_id(self) -> str:
