@@ -68,13 +68,14 @@ class ServiceBuilder:
         desired_count: int = 2,
         container_port: int = 80,
         circuit_breaker: bool = True,
+        rollback: bool = True,
         capacity_provider: str | None = None,
         **extra: Any,
     ) -> FargateService:
         """Network, target group, cluster, task definition and service, all new.
 
-        The target group and the task definition family are named after *service*; *extra*
-        goes to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
+        The target group and the task definition family are named after *service*;
+        *rollback* is the circuit breaker's; *extra* goes to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
         """
         network = self.network()
         target_group = self.target_group(network, service)
@@ -89,6 +90,7 @@ class ServiceBuilder:
             target_group_arn=target_group,
             container_port=container_port,
             circuit_breaker=circuit_breaker,
+            rollback=rollback,
             capacity_provider=capacity_provider,
             **extra,
         )
@@ -159,6 +161,7 @@ class ServiceBuilder:
         target_group_arn: str | None = None,
         container_port: int = 80,
         circuit_breaker: bool = True,
+        rollback: bool = True,
         capacity_provider: str | None = None,
         **extra: Any,
     ) -> None:
@@ -182,7 +185,7 @@ class ServiceBuilder:
             taskDefinition=task_definition_arn,
             desiredCount=desired_count,
             deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": True},
+                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": rollback},
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
             },

@@ -208,13 +208,14 @@ def test_faults_show_in_aws_state(local_stack, aws_client, faults):
     assert service_of(aws_client, local_stack)["desiredCount"] == 4
 
     faults.crash_loop(cluster, name)
-    wait_until(
-        lambda: service_of(aws_client, local_stack)["deployments"][0]["rolloutState"] == "FAILED",
-        "the circuit breaker",
-    )
-    service = service_of(aws_client, local_stack)
-    assert service["deployments"][0]["failedTasks"] >= 3
-    assert service["runningCount"] == 4  # the previous deployment keeps serving
+
+    def events() -> list[str]:
+        return [e["message"] for e in service_of(aws_client, local_stack)["events"]]
+
+    # the stack's circuit breaker has rollback: the FAILED deployment is rolled back
+    wait_until(lambda: any("rolling back to deployment" in m for m in events()), "a rollback")
+    assert any(m.endswith("deployment failed: tasks failed to start.") for m in events())
+    assert service_of(aws_client, local_stack)["runningCount"] == 4  # kept serving
 
     faults.capacity_shortage(cluster, name)  # dev profile: Spot tasks are reclaimed
     wait_until(lambda: service_of(aws_client, local_stack)["runningCount"] == 0, "Spot reclaim")
