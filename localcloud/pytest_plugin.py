@@ -163,10 +163,11 @@ class DeployedStack(dict):
         self.result: Any = None
 
     def update(self, **config: Any) -> DeployedStack:  # type: ignore[override]
-        """Deploy with *config* added to the overrides so far; returns this stack."""
+        """Deploy with *config* added to the overrides so far (a None value removes the
+        override: the stack config's value, or none, applies again); returns this stack."""
         from localcloud.deploy import deploy
 
-        self.config.update(_namespaced(config))
+        self.config = _merged(self.config, config)
         self.result = deploy(
             self.cloud, self.stack_config, config=self.config, state_path=self.state_path
         )
@@ -181,7 +182,7 @@ class DeployedStack(dict):
         return deploy(
             self.cloud,
             self.stack_config,
-            config={**self.config, **_namespaced(config)},
+            config=_merged(self.config, config),
             state_path=self.state_path,
             preview=True,
         ).plan
@@ -194,7 +195,15 @@ class DeployedStack(dict):
         self.clear()
 
 
-def _namespaced(config: dict[str, Any]) -> dict[str, Any]:
+def _merged(config: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """*config* with *changes* (keys without a namespace are the project's; None removes)."""
     from components.program import PROJECT_NAME
 
-    return {key if ":" in key else f"{PROJECT_NAME}:{key}": value for key, value in config.items()}
+    merged = dict(config)
+    for key, value in changes.items():
+        full_key = key if ":" in key else f"{PROJECT_NAME}:{key}"
+        if value is None:
+            merged.pop(full_key, None)
+        else:
+            merged[full_key] = value
+    return merged

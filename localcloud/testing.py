@@ -17,7 +17,8 @@ factory will do, e.g. ``LocalCloud.client``)::
 ``target_group``, ``cluster``, ``task_definition``, ``service``) build many services on one
 network. The service looks like the one FargateApp deploys: awsvpc on the given subnets,
 FARGATE (or a capacity provider strategy), the deployment circuit breaker with rollback,
-maximumPercent 200 and minimumHealthyPercent 100, and one target group on the container port.
+maximumPercent 200 and minimumHealthyPercent 100 (unless told otherwise), and one target group
+on the container port.
 """
 
 from __future__ import annotations
@@ -69,13 +70,15 @@ class ServiceBuilder:
         container_port: int = 80,
         circuit_breaker: bool = True,
         rollback: bool = True,
+        minimum_healthy_percent: int = 100,
+        maximum_percent: int = 200,
         capacity_provider: str | None = None,
         **extra: Any,
     ) -> FargateService:
         """Network, target group, cluster, task definition and service, all new.
 
         The target group and the task definition family are named after *service*;
-        *rollback* is the circuit breaker's; *extra* goes to CreateService as it is (e.g.
+        *rollback* is the circuit breaker's, the percents the rolling update's; *extra* goes to CreateService as it is (e.g.
         ``tags``, ``enableECSManagedTags``).
         """
         network = self.network()
@@ -92,6 +95,8 @@ class ServiceBuilder:
             container_port=container_port,
             circuit_breaker=circuit_breaker,
             rollback=rollback,
+            minimum_healthy_percent=minimum_healthy_percent,
+            maximum_percent=maximum_percent,
             capacity_provider=capacity_provider,
             **extra,
         )
@@ -163,6 +168,8 @@ class ServiceBuilder:
         container_port: int = 80,
         circuit_breaker: bool = True,
         rollback: bool = True,
+        minimum_healthy_percent: int = 100,
+        maximum_percent: int = 200,
         capacity_provider: str | None = None,
         **extra: Any,
     ) -> None:
@@ -187,8 +194,8 @@ class ServiceBuilder:
             desiredCount=desired_count,
             deploymentConfiguration={
                 "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": rollback},
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
+                "maximumPercent": maximum_percent,
+                "minimumHealthyPercent": minimum_healthy_percent,
             },
             networkConfiguration={
                 "awsvpcConfiguration": {
