@@ -78,8 +78,8 @@ class ServiceBuilder:
         """Network, target group, cluster, task definition and service, all new.
 
         The target group and the task definition family are named after *service*;
-        *rollback* is the circuit breaker's, the percents the rolling update's; *extra* goes to CreateService as it is (e.g.
-        ``tags``, ``enableECSManagedTags``).
+        *rollback* is the circuit breaker's, the percents the rolling update's; *extra* goes
+        to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
         """
         network = self.network()
         target_group = self.target_group(network, service)
