@@ -96,12 +96,13 @@ def write_outputs(outputs: dict[str, Any], path: Path, owner: Owner) -> Path:
     file; returns *path*.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace(path, json.dumps(outputs, indent=2, sort_keys=True) + "\n")
-    _replace(owner_path(path), json.dumps(asdict(owner), indent=2) + "\n")
+    write_atomically(path, json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+    write_atomically(owner_path(path), json.dumps(asdict(owner), indent=2) + "\n")
     return path
 
 
-def _replace(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write *text* to a temporary name next to *path* and rename it: readers never see half."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text)
     os.replace(temporary, path)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.errors import LocalCloudError
-from localcloud.outputs import DEFAULT_PORT, OUTPUTS_DIR, _replace
+from localcloud.outputs import DEFAULT_PORT, OUTPUTS_DIR, write_atomically
 
 STATE_VERSION = 1
 
@@ -124,5 +124,5 @@ def save_state(state: StackState, path: Path) -> Path:
         "resources": [asdict(resource) for resource in state.resources],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace(path, json.dumps(document, indent=2, default=str) + "\n")
+    write_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
     return path
