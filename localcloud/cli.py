@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from clitools import args as cliargs
+from localcloud.deploy.context import SERVICE_DRAIN_TIMEOUT_S
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
@@ -90,12 +91,6 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="deploy the stack into the emulator and wait for its tasks")
     _emulator_flags(up)
     _stack_flags(up)
-    up.add_argument(
-        "--timeout",
-        type=cliargs.positive_seconds,
-        default=60.0,
-        help="seconds to wait for the services to converge",
-    )
     up.add_argument("--serve", action="store_true", help="keep serving until Ctrl-C")
     up.set_defaults(run=_up)
 
@@ -109,17 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     _endpoint_flags(deploy)
     _stack_flags(deploy)
     deploy.add_argument("--preview", action="store_true", help="print the plan, change nothing")
-    deploy.add_argument(
-        "--timeout",
-        type=cliargs.positive_seconds,
-        default=60.0,
-        help="seconds to wait for the services to converge",
-    )
     deploy.set_defaults(run=_deploy)
 
     destroy = commands.add_parser("destroy", help="delete every resource of the deployed stack")
     _endpoint_flags(destroy)
     destroy.add_argument("--preview", action="store_true", help="print the plan, change nothing")
+    destroy.add_argument(
+        "--timeout",
+        type=cliargs.positive_seconds,
+        default=SERVICE_DRAIN_TIMEOUT_S,
+        help="seconds to wait for a deleted service's tasks to stop",
+    )
     destroy.set_defaults(run=_destroy)
 
     fault = commands.add_parser("fault", help="arm a fault in a running emulator")
@@ -154,6 +149,12 @@ def _stack_flags(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a stack config key, value in YAML (repeatable), "
         "e.g. fargate-app:desiredCount=3",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cliargs.positive_seconds,
+        default=60.0,
+        help="seconds to wait for the services to converge",
     )
 
 
@@ -394,7 +395,9 @@ def _destroy(args: argparse.Namespace) -> int:
     from localcloud.remote import RemoteCloud
 
     console = output_console()
-    result = destroy(RemoteCloud(endpoint), preview=args.preview)
+    result = destroy(
+        RemoteCloud(endpoint), preview=args.preview, service_drain_timeout=args.timeout
+    )
     console.print(result.plan.render("destroy"), markup=False, highlight=False)
     if not args.preview:
         console.print(

@@ -19,14 +19,9 @@ from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from localcloud.deploy import deletes
-from localcloud.deploy.context import DeployContext
-from localcloud.deploy.mocks import HANDLERS, Created, EmulatorMocks
-from localcloud.deploy.plan import Plan, Step
+from localcloud.deploy.context import SERVICE_DRAIN_TIMEOUT_S, DeployContext
 from localcloud.deploy.state import (
     ResourceState,
     StackState,
@@ -37,7 +32,21 @@ from localcloud.deploy.state import (
 from localcloud.errors import ConfigError
 from localcloud.outputs import port_of
 
+if TYPE_CHECKING:  # Pulumi, botocore and rich load on first use: the CLI starts at once
+    from rich.console import Console
+
+    from localcloud.deploy.mocks import Created, EmulatorMocks
+    from localcloud.deploy.plan import Plan
+
 __all__ = ["HANDLERS", "DeployResult", "deploy", "destroy", "state_path_of"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HANDLERS":
+        from localcloud.deploy.mocks import HANDLERS
+
+        return HANDLERS
+    raise AttributeError(f"module 'localcloud.deploy' has no attribute {name!r}")
 
 
 @dataclass
@@ -82,6 +91,9 @@ def deploy(
     the local cloud cannot apply or a type without a handler, each with a one-line message.
     """
     from components.program import StackConfigError, load_stack_config, run_program
+    from localcloud.deploy import deletes
+    from localcloud.deploy.mocks import EmulatorMocks
+    from localcloud.deploy.plan import Plan, Step
 
     try:
         parsed = load_stack_config(stack_config)
@@ -111,6 +123,8 @@ def deploy(
     ids: dict[tuple[str, str], str] = {}
     progress = None
     if show_progress:
+        from rich.console import Console
+
         from localcloud.deploy.report import DeployProgress
 
         progress = DeployProgress(console or Console())
@@ -143,15 +157,23 @@ def deploy(
 
 
 def destroy(
-    cloud: Any, *, state_path: str | Path | None = None, preview: bool = False
+    cloud: Any,
+    *,
+    state_path: str | Path | None = None,
+    preview: bool = False,
+    service_drain_timeout: float = SERVICE_DRAIN_TIMEOUT_S,
 ) -> DeployResult:
     """Delete everything in the state, dependents first, and empty the state.
 
-    *preview* only plans (``DeployResult.plan``: a delete per resource) and changes nothing.
+    *preview* only plans (``DeployResult.plan``: a delete per resource) and changes nothing;
+    *service_drain_timeout* bounds the wait for each deleted ECS service's tasks to stop.
     """
+    from localcloud.deploy import deletes
+    from localcloud.deploy.plan import Plan, Step
+
     path = Path(state_path) if state_path else state_path_of(cloud)
     prior = load_state(path)
-    ctx = DeployContext(cloud, cloud.region)
+    ctx = DeployContext(cloud, cloud.region, service_drain_timeout)
     started = time.monotonic()
     order = delete_order(prior.resources)
     plan = Plan(prior.stack, [Step("delete", r.type, r.urn) for r in order])

@@ -7,6 +7,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+#: How long deleting an ECS service waits, by default, for the scheduler to stop its tasks.
+SERVICE_DRAIN_TIMEOUT_S = 60.0
 #: Pulumi's auto-name suffix: a dash and 7 random hex characters.
 AUTONAME_SUFFIX_LENGTH = 8
 
@@ -14,12 +16,16 @@ AUTONAME_SUFFIX_LENGTH = 8
 class DeployContext:
     """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel).
 
-    ``calls`` counts the API calls its clients made, by ``service.Operation``.
+    ``calls`` counts the API calls its clients made, by ``service.Operation``;
+    *service_drain_timeout* bounds the wait for a deleted service's tasks to stop.
     """
 
-    def __init__(self, cloud: Any, region: str) -> None:
+    def __init__(
+        self, cloud: Any, region: str, service_drain_timeout: float = SERVICE_DRAIN_TIMEOUT_S
+    ) -> None:
         self.cloud = cloud
         self.region = region
+        self.service_drain_timeout = service_drain_timeout
         self.calls: Counter[str] = Counter()
         self._clients: dict[str, Any] = {}
         self._guard = threading.Lock()

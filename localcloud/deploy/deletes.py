@@ -16,8 +16,7 @@ from localcloud.deploy.network import _route_target
 from localcloud.deploy.state import ResourceState
 from localcloud.errors import LocalCloudError
 
-#: How long deleting an ECS service waits for the scheduler to stop its tasks.
-SERVICE_DRAIN_TIMEOUT_S = 60.0
+#: How often deleting an ECS service looks whether its tasks stopped.
 SERVICE_DRAIN_POLL_S = 0.1
 
 Delete = Callable[[DeployContext, ResourceState], None]
@@ -84,12 +83,12 @@ def ecs_service(ctx: DeployContext, resource: ResourceState) -> None:
     cluster, name = resource.outputs["cluster"], resource.outputs["name"]
     ecs.update_service(cluster=cluster, service=name, desiredCount=0)
     ecs.delete_service(cluster=cluster, service=name)
-    deadline = time.monotonic() + SERVICE_DRAIN_TIMEOUT_S
+    deadline = time.monotonic() + ctx.service_drain_timeout
     while ecs.list_tasks(cluster=cluster, serviceName=name).get("taskArns"):
         if time.monotonic() > deadline:
             raise LocalCloudError(
                 f"aws:ecs/service:Service {resource.name}: tasks still running "
-                f"{SERVICE_DRAIN_TIMEOUT_S:g}s after DeleteService"
+                f"{ctx.service_drain_timeout:g}s after DeleteService"
             )
         time.sleep(SERVICE_DRAIN_POLL_S)
 

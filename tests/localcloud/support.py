@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+import pytest
 
 from localcloud.testing import FargateService
 
@@ -21,3 +24,19 @@ def tasks(aws_client, svc: FargateService, status: str = "RUNNING") -> list[dict
         "taskArns"
     ]
     return ecs.describe_tasks(cluster=svc.cluster, tasks=arns)["tasks"] if arns else []
+
+
+def wait_until(predicate, what: str, limit: float = 30.0) -> None:
+    """Poll *predicate* (a bound on hanging, not a speed assertion)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting: {what}")
+        time.sleep(0.05)
+
+
+def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:
+    """DescribeServices of a deployed stack's service (by its outputs)."""
+    return aws_client("ecs").describe_services(
+        cluster=outputs["cluster_name"], services=[outputs["service_name"]]
+    )["services"][0]

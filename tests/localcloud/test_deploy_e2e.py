@@ -13,24 +13,10 @@ from typing import Any
 import pytest
 
 from components import OUTPUT_NAMES
+from tests.localcloud.support import service_of, wait_until
 
 LOCALSTACK = "stacks/Pulumi.localstack.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-
-
-def wait_until(predicate, what: str, limit: float = 30.0) -> None:
-    """Poll *predicate* (a bound on hanging, not a speed assertion)."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting: {what}")
-        time.sleep(0.05)
-
-
-def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:
-    return aws_client("ecs").describe_services(
-        cluster=outputs["cluster_name"], services=[outputs["service_name"]]
-    )["services"][0]
 
 
 def converged(aws_client, outputs) -> bool:

@@ -8,7 +8,6 @@ clients sent (counted by a botocore ``before-call`` hook on each client).
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -17,25 +16,11 @@ import pytest
 from localcloud.deploy import deploy
 from localcloud.deploy.schema import SCHEMAS
 from localcloud.errors import LocalCloudError
+from tests.localcloud.support import service_of, wait_until
 
 LOCALSTACK = "stacks/Pulumi.localstack.yaml"
 READ_PREFIXES = ("Describe", "List", "Get")
 AUTOSCALING = {"minCount": 2, "maxCount": 4, "cpuTarget": 50}
-
-
-def wait_until(predicate, what: str, limit: float = 30.0) -> None:
-    """Poll *predicate* (a bound on hanging, not a speed assertion)."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting: {what}")
-        time.sleep(0.05)
-
-
-def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:
-    return aws_client("ecs").describe_services(
-        cluster=outputs["cluster_name"], services=[outputs["service_name"]]
-    )["services"][0]
 
 
 def settled(aws_client, outputs: dict[str, Any]) -> bool:
