@@ -56,6 +56,10 @@ class LoadBalancerArgs(TypedDict):
     for an internal load balancer in a VPC the component creates, the VPC's CIDR."""
     idle_timeout: NotRequired[int]
     """Connection idle timeout in seconds, 1 to 4000. Default 60."""
+    deregistration_delay: NotRequired[int]
+    """Seconds a deregistered task's target drains (in-flight requests finish, no new ones)
+    before ECS stops the task, 0 to 3600. Default 30 (AWS's own default of 300 slows every
+    deployment)."""
     deletion_protection: NotRequired[bool]
     """Refuse to delete the load balancer. Default by profile (dev false, prod true)."""
     access_logs: NotRequired[bool]

@@ -158,9 +158,7 @@ class FargateApp(pulumi.ComponentResource):
         self.private_subnet_ids = platform["private_subnet_ids"]
         kms_key_arn = self._kms_key(name, settings, tags, child)
         registry = Registry(name, settings.registry, tags, opts=child, kms_key_arn=kms_key_arn)
-        group = target_group(
-            name, port, settings.load_balancer.health_check_path, self.vpc_id, tags, child
-        )
+        group = target_group(name, settings.load_balancer, self.vpc_id, tags, child)
         rule = listener_rule(name, routing, platform.rule_listener_arn, group.arn, tags, child)
         service = self._service(
             name,

@@ -23,7 +23,6 @@ from .settings import LoadBalancerSettings
 from .unknowns import known_all
 from .waf import web_acl
 
-DEREGISTRATION_DELAY_SECONDS = 30
 HEALTH_CHECK = {
     "enabled": True,
     "protocol": "HTTP",
@@ -97,14 +96,7 @@ class LoadBalancer(Component):
         load_balancer = self._load_balancer(name, settings, subnet_ids, security_group, access_logs)
         self._waf(name, settings, load_balancer)
         group = (
-            target_group(
-                name,
-                settings.container_port,
-                settings.health_check_path,
-                vpc_id,
-                self._tags,
-                self._child(),
-            )
+            target_group(name, settings, vpc_id, self._tags, self._child())
             if with_target_group
             else None
         )
@@ -275,22 +267,22 @@ class LoadBalancer(Component):
 
 def target_group(
     name: str,
-    container_port: int,
-    health_check_path: str,
+    settings: LoadBalancerSettings,
     vpc_id: pulumi.Input[str],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> aws.lb.TargetGroup:
-    """An app's ``ip`` target group (Fargate tasks) with a real health check."""
+    """An app's ``ip`` target group (Fargate tasks) on its container port, with a real health
+    check and the settings' deregistration delay."""
     return aws.lb.TargetGroup(
         f"{name}-tg",
-        name=elb_name(name, "tg", container_port, "HTTP", "ip"),
+        name=elb_name(name, "tg", settings.container_port, "HTTP", "ip"),
         target_type="ip",
-        port=container_port,
+        port=settings.container_port,
         protocol="HTTP",
         vpc_id=vpc_id,
-        deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
-        health_check={**HEALTH_CHECK, "path": health_check_path},
+        deregistration_delay=settings.deregistration_delay,
+        health_check={**HEALTH_CHECK, "path": settings.health_check_path},
         tags=tags,
         opts=opts,
     )

@@ -12,6 +12,7 @@ import asyncio
 import json
 import runpy
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,28 @@ class RegisteredResource:
     dependencies: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     """URNs this resource had before, as its ``aliases`` option denotes them."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the engine knows of a registration before the mocks answer it (for mocks that
+    diff against a previous deployment: ``current_registration()``)."""
+
+    urn: str
+    parent_urn: str
+    ignore_changes: tuple[str, ...]
+    dependencies: tuple[str, ...]
+
+
+_REGISTERING = threading.local()
+
+
+def current_registration() -> Optional[Registration]:
+    """The registration the running ``Mocks.new_resource`` call answers (None outside one).
+
+    Pulumi registers resources from worker threads; each thread answers one at a time.
+    """
+    return getattr(_REGISTERING, "registration", None)
 
 
 @dataclass
@@ -175,7 +198,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        _REGISTERING.registration = Registration(
+            urn=self.make_urn(request.parent, request.type, request.name),
+            parent_urn=request.parent,
+            ignore_changes=tuple(request.ignoreChanges),
+            dependencies=tuple(request.dependencies),
+        )
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            _REGISTERING.registration = None
         if request.type != "pulumi:pulumi:Stack":
             registration = self.resources.get(response.urn)
             self.sink.append(

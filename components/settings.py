@@ -68,6 +68,7 @@ class LoadBalancerSettings:
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     idle_timeout: int = 60
+    deregistration_delay: int = 30
     deletion_protection: bool = _PROFILE.deletion_protection
     access_logs: bool = _PROFILE.access_logs
     access_logs_bucket: Optional[str] = None

@@ -268,6 +268,12 @@ def _load_balancer(
         ),
         allowed_cidrs=_allowed_cidrs(args, internal, network),
         idle_timeout=_int("load_balancer.idle_timeout", idle_timeout, 1, 4000),
+        deregistration_delay=_int(
+            "load_balancer.deregistration_delay",
+            args.get("deregistration_delay", LoadBalancerSettings.deregistration_delay),
+            0,
+            3600,
+        ),
         deletion_protection=_bool("load_balancer.deletion_protection", deletion_protection),
         access_logs=access_logs,
         access_logs_bucket=bucket,

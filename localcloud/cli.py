@@ -5,12 +5,18 @@
   then write the outputs JSON (see ``localcloud.outputs``: one file per emulator port); exit 0.
   ``--serve`` keeps the emulator serving until Ctrl-C.
 - ``serve``: only the emulator (with its scheduler), until Ctrl-C.
+- ``deploy``: deploy the stack again onto a running emulator (``up --serve`` or ``serve``) as an
+  update of its state (``localcloud.deploy``): only what changed is changed; then wait with the
+  reconciler and write the outputs. ``--preview`` prints the plan and changes nothing.
+- ``destroy``: delete everything in the emulator's state, dependents first (``--preview``: the
+  plan only).
 - ``fault NAME``: arm a fault in a running emulator (``up --serve`` or ``serve``), or ``list`` /
   ``clear`` them.
 
 Errors are one line on stderr, ``localcloud: error: ...``: exit 2 for bad usage or config
 (checked before anything starts), 1 for a failure at run time (busy port, outputs file owned by
-another emulator, deploy error, services not converged in time, unknown service, emulator crash).
+another emulator, deploy error, a change the local cloud cannot apply, services not converged in
+time, unknown service, emulator crash, no emulator at the endpoint).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from clitools import args as cliargs
+from localcloud.deploy.context import SERVICE_DRAIN_TIMEOUT_S
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
@@ -83,22 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="deploy the stack into the emulator and wait for its tasks")
     _emulator_flags(up)
-    up.add_argument("--stack-config", default=DEFAULT_STACK_CONFIG, help="Pulumi.<stack>.yaml")
-    up.add_argument("--outputs", help=f"where to write {OUTPUTS_HELP}")
-    up.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a stack config key, value in YAML (repeatable), "
-        "e.g. fargate-app:desiredCount=3",
-    )
-    up.add_argument(
-        "--timeout",
-        type=cliargs.positive_seconds,
-        default=60.0,
-        help="seconds to wait for the services to converge",
-    )
+    _stack_flags(up)
     up.add_argument("--serve", action="store_true", help="keep serving until Ctrl-C")
     up.set_defaults(run=_up)
 
@@ -106,18 +98,28 @@ def _parser() -> argparse.ArgumentParser:
     _emulator_flags(serve)
     serve.set_defaults(run=_serve)
 
+    deploy = commands.add_parser(
+        "deploy", help="update the stack on a running emulator (only what changed)"
+    )
+    _endpoint_flags(deploy)
+    _stack_flags(deploy)
+    deploy.add_argument("--preview", action="store_true", help="print the plan, change nothing")
+    deploy.set_defaults(run=_deploy)
+
+    destroy = commands.add_parser("destroy", help="delete every resource of the deployed stack")
+    _endpoint_flags(destroy)
+    destroy.add_argument("--preview", action="store_true", help="print the plan, change nothing")
+    destroy.add_argument(
+        "--timeout",
+        type=cliargs.positive_seconds,
+        default=SERVICE_DRAIN_TIMEOUT_S,
+        help="seconds to wait for a deleted service's tasks to stop",
+    )
+    destroy.set_defaults(run=_destroy)
+
     fault = commands.add_parser("fault", help="arm a fault in a running emulator")
     fault.add_argument("name", help=f"one of {', '.join(FAULT_NAMES)}, or list, clear")
-    where = fault.add_mutually_exclusive_group()
-    where.add_argument(
-        "--endpoint",
-        type=cliargs.endpoint_url,
-        help="emulator URL (default: $LOCALSTACK_ENDPOINT, $AWS_ENDPOINT_URL or "
-        f"http://{DEFAULT_HOST}:{DEFAULT_PORT})",
-    )
-    where.add_argument(
-        "--port", type=cliargs.port, help=f"the emulator on http://{DEFAULT_HOST}:PORT"
-    )
+    _endpoint_flags(fault)
     fault.add_argument(
         "--outputs", help=f"{OUTPUTS_HELP}, giving cluster, service and target group"
     )
@@ -135,6 +137,50 @@ def _parser() -> argparse.ArgumentParser:
     fault.add_argument("--services", default="ecs,elbv2", help="throttle: comma-separated")
     fault.set_defaults(run=_fault)
     return parser
+
+
+def _stack_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack-config", default=DEFAULT_STACK_CONFIG, help="Pulumi.<stack>.yaml")
+    parser.add_argument("--outputs", help=f"where to write {OUTPUTS_HELP}")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a stack config key, value in YAML (repeatable), "
+        "e.g. fargate-app:desiredCount=3",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cliargs.positive_seconds,
+        default=60.0,
+        help="seconds to wait for the services to converge",
+    )
+
+
+def _endpoint_flags(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--endpoint",
+        type=cliargs.endpoint_url,
+        help="emulator URL (default: $LOCALSTACK_ENDPOINT, $AWS_ENDPOINT_URL or "
+        f"http://{DEFAULT_HOST}:{DEFAULT_PORT})",
+    )
+    where.add_argument(
+        "--port", type=cliargs.port, help=f"the emulator on http://{DEFAULT_HOST}:PORT"
+    )
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    """The emulator URL of ``--endpoint`` / ``--port``, else the environment's, else 4566's."""
+    from localcloud.remote import configured_endpoint
+
+    if args.endpoint:
+        return args.endpoint
+    if args.port is not None:
+        return f"http://{DEFAULT_HOST}:{args.port}"
+    configured = configured_endpoint()
+    return configured[1] if configured else f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 def _emulator_flags(parser: argparse.ArgumentParser) -> None:
@@ -189,6 +235,7 @@ def _up(args: argparse.Namespace) -> int:
                 cloud,
                 stack_config,
                 config=overrides,
+                fresh=True,
                 show_progress=True,
                 console=console,
                 on_created=demo.on_created if demo else None,
@@ -324,24 +371,82 @@ def _serve_until_interrupted(cloud: Any, console: Any) -> None:
             signal.signal(sig, handler)
 
 
+# -- deploy, destroy ---------------------------------------------------------------------------
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    stack_config = Path(args.stack_config)
+    if not stack_config.is_file():
+        raise UsageError(f"--stack-config {stack_config}: no such file")
+    overrides = _config_overrides(args.config)
+    endpoint = _endpoint(args)
+
+    from clitools.console import output_console
+    from localcloud.deploy import deploy
+    from localcloud.outputs import Owner, ensure_writable, read_owner, write_outputs
+    from localcloud.remote import RemoteCloud
+    from localcloud.summary import declared_services, wait_until_converged
+
+    path = Path(args.outputs) if args.outputs else default_outputs_path(port_of(endpoint))
+    ensure_writable(path, port_of(endpoint))
+    cloud = RemoteCloud(endpoint)
+    console = output_console()
+    console.print(f"updating [bold]{stack_config}[/] on {endpoint} (emulated pulumi up)")
+    result = deploy(
+        cloud,
+        stack_config,
+        config=overrides,
+        preview=args.preview,
+        show_progress=not args.preview,
+        console=console,
+    )
+    console.print(result.plan.render("update"), markup=False, highlight=False)
+    if args.preview:
+        return 0
+    owner = read_owner(path)
+    if owner is None or owner.port != port_of(endpoint):
+        owner = Owner(os.getpid(), port_of(endpoint), endpoint)
+    write_outputs(result.outputs, path, owner)
+    console.print(f"state saved to {result.state_path}; outputs written to {path}")
+    declared = declared_services(result.outputs)
+    console.print(f"waiting for {len(declared)} service(s) to converge (reconciler wait)")
+    wait_until_converged(cloud, declared, timeout=args.timeout)
+    console.print(f"converged; the update took {result.seconds:.1f} s")
+    return 0
+
+
+def _destroy(args: argparse.Namespace) -> int:
+    endpoint = _endpoint(args)
+
+    from clitools.console import output_console
+    from localcloud.deploy import destroy
+    from localcloud.remote import RemoteCloud
+
+    console = output_console()
+    result = destroy(
+        RemoteCloud(endpoint), preview=args.preview, service_drain_timeout=args.timeout
+    )
+    console.print(result.plan.render("destroy"), markup=False, highlight=False)
+    if not args.preview:
+        console.print(
+            f"deleted {len(result.plan.changes)} resources in {result.seconds:.1f} s; "
+            f"the state {result.state_path} is empty"
+        )
+    return 0
+
+
 # -- fault -----------------------------------------------------------------------------------------
 
 
 def _fault(args: argparse.Namespace) -> int:
-    from localcloud.remote import RemoteCloud, configured_endpoint
+    from localcloud.remote import RemoteCloud
 
     name = args.name
     if name not in (*FAULT_NAMES, "list", "clear"):
         raise UsageError(
             f"fault '{name}' is unknown; use one of {', '.join(FAULT_NAMES)}, list, clear"
         )
-    configured = configured_endpoint()
-    if args.endpoint:
-        endpoint = args.endpoint
-    elif args.port is not None:
-        endpoint = f"http://{DEFAULT_HOST}:{args.port}"
-    else:
-        endpoint = configured[1] if configured else f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    endpoint = _endpoint(args)
     outputs = Path(args.outputs) if args.outputs else default_outputs_path(port_of(endpoint))
     fault_args = _fault_args(name, args, outputs) if name in FAULT_NAMES else {}
     cloud = RemoteCloud(endpoint)

@@ -127,7 +127,8 @@ class Faults:
         ``stopCode`` EssentialContainerExited and ``stoppedReason`` *reason*; ``failedTasks``
         grows; with the deployment circuit breaker enabled the rollout turns FAILED after
         ``clamp(ceil(0.5 x desiredCount), 3, 200)`` failures and no more tasks are launched
-        for it. Rollback is not simulated: the FAILED deployment stays PRIMARY.
+        for it. With ``rollback`` the scheduler then rolls back to the last COMPLETED deployment
+        (which the fault does not break); without, the FAILED deployment stays PRIMARY.
         Armed before the service exists, the service's first deployment is the broken one;
         while it is armed, later deployments (new task definition, forceNewDeployment) crash
         too. After ``clear()``, a new deployment runs normally.

@@ -10,7 +10,8 @@ Installed with the project (pytest11 entry point ``localcloud``), so any test ca
 - ``faults``: fault injection (``crash_loop``, ``capacity_shortage``, ``out_of_band_scale``,
   ``unhealthy_targets``, ``throttle``, ``clear``); cleared after the test.
 - ``deployed_stack``: factory deploying a stack config into the cloud (emulated
-  ``pulumi up``) and returning its outputs: ``deployed_stack("stacks/Pulumi.localstack.yaml")``.
+  ``pulumi up``) and returning its outputs: ``deployed_stack("stacks/Pulumi.localstack.yaml")``;
+  the result (``DeployedStack``, a dict) can be ``update(**config)``-d and ``destroy()``-ed.
 
 Backend switch: when ``LOCALSTACK_ENDPOINT`` (or ``AWS_ENDPOINT_URL``) is set, the tests run
 against that endpoint through localstack-client, and fail loudly when it does not answer;
@@ -127,14 +128,82 @@ def faults(local_cloud: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def deployed_stack(local_cloud: Any) -> Callable[..., dict[str, Any]]:
-    """Factory: ``deployed_stack(stack_config, **config_overrides)`` deploys and returns outputs.
+def deployed_stack(local_cloud: Any, tmp_path: Path) -> Callable[..., DeployedStack]:
+    """Factory: ``deployed_stack(stack_config, **config_overrides)`` deploys and returns the
+    stack (``DeployedStack``: the outputs dict, which can be updated and destroyed).
 
     *config_overrides* are extra stack config keys, e.g.
-    ``deployed_stack("stacks/Pulumi.localstack.yaml", **{"fargate-app:desiredCount": 3})``.
+    ``deployed_stack("stacks/Pulumi.localstack.yaml", **{"fargate-app:desiredCount": 3})``;
+    a key without a namespace is the project's (``desiredCount=3``). The state of the test's
+    deploys is kept in its ``tmp_path``.
     """
 
-    def deploy_stack(stack_config: str | Path, **config: Any) -> dict[str, Any]:
-        return local_cloud.deploy(stack_config, config=config)
+    def deploy_stack(stack_config: str | Path, **config: Any) -> DeployedStack:
+        return DeployedStack(local_cloud, stack_config, tmp_path / "state.json").update(**config)
 
     return deploy_stack
+
+
+class DeployedStack(dict):
+    """The outputs of a stack deployed by ``deployed_stack`` (a dict, as
+    ``pulumi stack output --json`` prints them), with the lifecycle of the stack:
+
+    - ``update(**config)``: deploy again with more (or changed) config overrides; the outputs
+      are the new ones. ``preview(**config)``: the plan of that update, nothing changed.
+    - ``destroy()``: delete every resource of the stack; the outputs are emptied.
+    - ``result``: the last ``DeployResult`` (its ``plan`` and ``api_calls``).
+    """
+
+    def __init__(self, cloud: Any, stack_config: str | Path, state_path: Path) -> None:
+        super().__init__()
+        self.cloud = cloud
+        self.stack_config = stack_config
+        self.state_path = state_path
+        self.config: dict[str, Any] = {}
+        self.result: Any = None
+
+    def update(self, **config: Any) -> DeployedStack:  # type: ignore[override]
+        """Deploy with *config* added to the overrides so far (a None value removes the
+        override: the stack config's value, or none, applies again); returns this stack."""
+        from localcloud.deploy import deploy
+
+        self.config = _merged(self.config, config)
+        self.result = deploy(
+            self.cloud, self.stack_config, config=self.config, state_path=self.state_path
+        )
+        self.clear()
+        super().update(self.result.outputs)
+        return self
+
+    def preview(self, **config: Any) -> Any:
+        """The plan (``localcloud.deploy.plan.Plan``) of ``update(**config)``; nothing changes."""
+        from localcloud.deploy import deploy
+
+        return deploy(
+            self.cloud,
+            self.stack_config,
+            config=_merged(self.config, config),
+            state_path=self.state_path,
+            preview=True,
+        ).plan
+
+    def destroy(self) -> None:
+        """Delete every resource of the stack (emulated ``pulumi destroy``)."""
+        from localcloud.deploy import destroy
+
+        self.result = destroy(self.cloud, state_path=self.state_path)
+        self.clear()
+
+
+def _merged(config: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """*config* with *changes* (keys without a namespace are the project's; None removes)."""
+    from components.program import PROJECT_NAME
+
+    merged = dict(config)
+    for key, value in changes.items():
+        full_key = key if ":" in key else f"{PROJECT_NAME}:{key}"
+        if value is None:
+            merged.pop(full_key, None)
+        else:
+            merged[full_key] = value
+    return merged

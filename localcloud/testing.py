@@ -17,9 +17,10 @@ factory will do, e.g. ``LocalCloud.client``)::
 ``target_group``, ``cluster``, ``task_definition``, ``service``) build many services on one
 network. The service looks like the one FargateApp deploys: awsvpc on the given subnets,
 FARGATE (or a capacity provider strategy), the deployment circuit breaker with rollback,
-maximumPercent 200 and minimumHealthyPercent 100, and one target group on the container port.
-Its target group has no deregistration delay unless asked (``deregistration_delay``), so a task
-stops on the tick it is told to; with a delay, its target drains first, as on AWS.
+maximumPercent 200 and minimumHealthyPercent 100 (unless told otherwise), and one target group
+on the container port. Its target group has no deregistration delay unless asked
+(``deregistration_delay``), so a task stops on the tick it is told to; with a delay, its target
+drains first, as on AWS.
 """
 
 from __future__ import annotations
@@ -70,14 +71,18 @@ class ServiceBuilder:
         desired_count: int = 2,
         container_port: int = 80,
         circuit_breaker: bool = True,
+        rollback: bool = True,
+        minimum_healthy_percent: int = 100,
+        maximum_percent: int = 200,
         capacity_provider: str | None = None,
         deregistration_delay: int = 0,
         **extra: Any,
     ) -> FargateService:
         """Network, target group, cluster, task definition and service, all new.
 
-        The target group and the task definition family are named after *service*; *extra*
-        goes to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
+        The target group and the task definition family are named after *service*;
+        *rollback* is the circuit breaker's, the percents the rolling update's; *extra* goes
+        to CreateService as it is (e.g. ``tags``, ``enableECSManagedTags``).
         """
         network = self.network()
         target_group = self.target_group(
@@ -94,6 +99,9 @@ class ServiceBuilder:
             target_group_arn=target_group,
             container_port=container_port,
             circuit_breaker=circuit_breaker,
+            rollback=rollback,
+            minimum_healthy_percent=minimum_healthy_percent,
+            maximum_percent=maximum_percent,
             capacity_provider=capacity_provider,
             **extra,
         )
@@ -177,6 +185,9 @@ class ServiceBuilder:
         target_group_arn: str | None = None,
         container_port: int = 80,
         circuit_breaker: bool = True,
+        rollback: bool = True,
+        minimum_healthy_percent: int = 100,
+        maximum_percent: int = 200,
         capacity_provider: str | None = None,
         **extra: Any,
     ) -> None:
@@ -200,9 +211,9 @@ class ServiceBuilder:
             taskDefinition=task_definition_arn,
             desiredCount=desired_count,
             deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": True},
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
+                "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": rollback},
+                "maximumPercent": maximum_percent,
+                "minimumHealthyPercent": minimum_healthy_percent,
             },
             networkConfiguration={
                 "awsvpcConfiguration": {

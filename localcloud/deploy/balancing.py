@@ -35,7 +35,7 @@ def load_balancer(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outp
         )
     )["LoadBalancers"][0]
     arn = created["LoadBalancerArn"]
-    attributes = _load_balancer_attributes(inputs)
+    attributes = load_balancer_attributes(inputs)
     if attributes:
         elbv2.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=attributes)
     return arn, {
@@ -51,7 +51,19 @@ def load_balancer(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outp
     }
 
 
-def _load_balancer_attributes(inputs: dict[str, Any]) -> list[dict[str, str]]:
+#: Load balancer inputs that are load balancer attributes (ModifyLoadBalancerAttributes).
+ATTRIBUTE_INPUTS = (
+    "idleTimeout",
+    "dropInvalidHeaderFields",
+    "enableDeletionProtection",
+    "desyncMitigationMode",
+    "accessLogs",
+)
+
+
+def load_balancer_attributes(inputs: dict[str, Any]) -> list[dict[str, str]]:
+    """The load balancer attributes the inputs set, as ModifyLoadBalancerAttributes takes them."""
+
     def flag(value: Any) -> str:
         return "true" if value else "false"
 
@@ -78,7 +90,6 @@ def target_group(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outpu
     """aws:lb/targetGroup:TargetGroup (id is the ARN)."""
     elbv2 = ctx.client("elbv2")
     group_name = physical_name(inputs, name, ELB_NAME_MAX)
-    health = inputs.get("healthCheck") or {}
     created = elbv2.create_target_group(
         **drop_none(
             Name=group_name,
@@ -86,16 +97,8 @@ def target_group(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outpu
             Port=as_int(inputs.get("port")),
             VpcId=inputs.get("vpcId"),
             TargetType=inputs.get("targetType", "instance"),
-            HealthCheckEnabled=health.get("enabled"),
-            HealthCheckPath=health.get("path"),
-            HealthCheckProtocol=health.get("protocol"),
-            HealthCheckPort=str(health["port"]) if health.get("port") else None,
-            HealthCheckIntervalSeconds=as_int(health.get("interval")),
-            HealthCheckTimeoutSeconds=as_int(health.get("timeout")),
-            HealthyThresholdCount=as_int(health.get("healthyThreshold")),
-            UnhealthyThresholdCount=as_int(health.get("unhealthyThreshold")),
-            Matcher={"HttpCode": health["matcher"]} if health.get("matcher") else None,
             Tags=tag_list(inputs.get("tags")) or None,
+            **health_check_request(inputs),
         )
     )["TargetGroups"][0]
     arn = created["TargetGroupArn"]
@@ -118,21 +121,25 @@ def target_group(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outpu
     }
 
 
+def health_check_request(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The health check fields of CreateTargetGroup / ModifyTargetGroup from the inputs."""
+    health = inputs.get("healthCheck") or {}
+    return drop_none(
+        HealthCheckEnabled=health.get("enabled"),
+        HealthCheckPath=health.get("path"),
+        HealthCheckProtocol=health.get("protocol"),
+        HealthCheckPort=str(health["port"]) if health.get("port") else None,
+        HealthCheckIntervalSeconds=as_int(health.get("interval")),
+        HealthCheckTimeoutSeconds=as_int(health.get("timeout")),
+        HealthyThresholdCount=as_int(health.get("healthyThreshold")),
+        UnhealthyThresholdCount=as_int(health.get("unhealthyThreshold")),
+        Matcher={"HttpCode": health["matcher"]} if health.get("matcher") else None,
+    )
+
+
 def listener(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
     """aws:lb/listener:Listener (id is the ARN)."""
-    created = ctx.client("elbv2").create_listener(
-        **drop_none(
-            LoadBalancerArn=inputs["loadBalancerArn"],
-            Protocol=inputs.get("protocol"),
-            Port=as_int(inputs.get("port")),
-            SslPolicy=inputs.get("sslPolicy"),
-            Certificates=[{"CertificateArn": inputs["certificateArn"]}]
-            if inputs.get("certificateArn")
-            else None,
-            DefaultActions=[_action(action) for action in inputs.get("defaultActions") or []],
-            Tags=tag_list(inputs.get("tags")) or None,
-        )
-    )["Listeners"][0]
+    created = ctx.client("elbv2").create_listener(**listener_request(inputs))["Listeners"][0]
     return created["ListenerArn"], {
         **inputs,
         "arn": created["ListenerArn"],
@@ -168,6 +175,21 @@ def _condition(condition: dict[str, Any]) -> dict[str, Any]:
     if path:
         return {"Field": "path-pattern", "PathPatternConfig": {"Values": list(path["values"])}}
     raise ValueError(f"listener rule condition {sorted(condition)} is not emulated")
+
+
+def listener_request(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The CreateListener fields of a listener's inputs (ModifyListener takes most of them)."""
+    return drop_none(
+        LoadBalancerArn=inputs["loadBalancerArn"],
+        Protocol=inputs.get("protocol"),
+        Port=as_int(inputs.get("port")),
+        SslPolicy=inputs.get("sslPolicy"),
+        Certificates=[{"CertificateArn": inputs["certificateArn"]}]
+        if inputs.get("certificateArn")
+        else None,
+        DefaultActions=[_action(action) for action in inputs.get("defaultActions") or []],
+        Tags=tag_list(inputs.get("tags")) or None,
+    )
 
 
 def _action(action: dict[str, Any]) -> dict[str, Any]:

@@ -202,67 +202,71 @@ def ecs_task_definition(ctx: DeployContext, name: str, inputs: dict[str, Any]) -
 def ecs_service(ctx: DeployContext, name: str, inputs: dict[str, Any]) -> Outputs:
     """aws:ecs/service:Service (id is the service ARN, as in the provider)."""
     service_name = physical_name(inputs, name, 255)
-    network = inputs.get("networkConfiguration")
-    breaker = inputs.get("deploymentCircuitBreaker")
-    created = ctx.client("ecs").create_service(
-        **drop_none(
-            cluster=inputs.get("cluster"),
-            serviceName=service_name,
-            taskDefinition=inputs.get("taskDefinition"),
-            desiredCount=as_int(inputs.get("desiredCount", 1)),
-            launchType=inputs.get("launchType"),
-            capacityProviderStrategy=[
-                drop_none(
-                    capacityProvider=item["capacityProvider"],
-                    weight=as_int(item.get("weight")),
-                    base=as_int(item.get("base")),
-                )
-                for item in inputs.get("capacityProviderStrategies") or []
-            ]
-            or None,
-            platformVersion=inputs.get("platformVersion"),
-            networkConfiguration={
-                "awsvpcConfiguration": drop_none(
-                    subnets=list(network.get("subnets") or []),
-                    securityGroups=list(network.get("securityGroups") or []) or None,
-                    assignPublicIp="ENABLED" if network.get("assignPublicIp") else "DISABLED",
-                )
-            }
-            if network
-            else None,
-            loadBalancers=[
-                drop_none(
-                    targetGroupArn=lb.get("targetGroupArn"),
-                    containerName=lb.get("containerName"),
-                    containerPort=as_int(lb.get("containerPort")),
-                )
-                for lb in inputs.get("loadBalancers") or []
-            ]
-            or None,
-            healthCheckGracePeriodSeconds=as_int(inputs.get("healthCheckGracePeriodSeconds")),
-            deploymentConfiguration=drop_none(
-                deploymentCircuitBreaker={
-                    "enable": bool(breaker.get("enable")),
-                    "rollback": bool(breaker.get("rollback")),
-                }
-                if breaker
-                else None,
-                minimumHealthyPercent=as_int(inputs.get("deploymentMinimumHealthyPercent")),
-                maximumPercent=as_int(inputs.get("deploymentMaximumPercent")),
-            )
-            or None,
-            propagateTags=inputs.get("propagateTags"),
-            enableECSManagedTags=inputs.get("enableEcsManagedTags"),
-            enableExecuteCommand=inputs.get("enableExecuteCommand"),
-            tags=tag_list(inputs.get("tags"), "key", "value") or None,
-        )
-    )["service"]
+    created = ctx.client("ecs").create_service(serviceName=service_name, **service_request(inputs))[
+        "service"
+    ]
     return created["serviceArn"], {
         **inputs,
         "name": service_name,
         "cluster": created["clusterArn"],
         "tagsAll": inputs.get("tags", {}),
     }
+
+
+def service_request(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The CreateService fields of a service's inputs (UpdateService takes most of them)."""
+    network = inputs.get("networkConfiguration")
+    breaker = inputs.get("deploymentCircuitBreaker")
+    return drop_none(
+        cluster=inputs.get("cluster"),
+        taskDefinition=inputs.get("taskDefinition"),
+        desiredCount=as_int(inputs.get("desiredCount", 1)),
+        launchType=inputs.get("launchType"),
+        capacityProviderStrategy=[
+            drop_none(
+                capacityProvider=item["capacityProvider"],
+                weight=as_int(item.get("weight")),
+                base=as_int(item.get("base")),
+            )
+            for item in inputs.get("capacityProviderStrategies") or []
+        ]
+        or None,
+        platformVersion=inputs.get("platformVersion"),
+        networkConfiguration={
+            "awsvpcConfiguration": drop_none(
+                subnets=list(network.get("subnets") or []),
+                securityGroups=list(network.get("securityGroups") or []) or None,
+                assignPublicIp="ENABLED" if network.get("assignPublicIp") else "DISABLED",
+            )
+        }
+        if network
+        else None,
+        loadBalancers=[
+            drop_none(
+                targetGroupArn=lb.get("targetGroupArn"),
+                containerName=lb.get("containerName"),
+                containerPort=as_int(lb.get("containerPort")),
+            )
+            for lb in inputs.get("loadBalancers") or []
+        ]
+        or None,
+        healthCheckGracePeriodSeconds=as_int(inputs.get("healthCheckGracePeriodSeconds")),
+        deploymentConfiguration=drop_none(
+            deploymentCircuitBreaker={
+                "enable": bool(breaker.get("enable")),
+                "rollback": bool(breaker.get("rollback")),
+            }
+            if breaker
+            else None,
+            minimumHealthyPercent=as_int(inputs.get("deploymentMinimumHealthyPercent")),
+            maximumPercent=as_int(inputs.get("deploymentMaximumPercent")),
+        )
+        or None,
+        propagateTags=inputs.get("propagateTags"),
+        enableECSManagedTags=inputs.get("enableEcsManagedTags"),
+        enableExecuteCommand=inputs.get("enableExecuteCommand"),
+        tags=tag_list(inputs.get("tags"), "key", "value") or None,
+    )
 
 
 HANDLERS = {

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from typing import Any
 
 from components.name_rules import AUTONAME_SUFFIX_LENGTH
 
+#: How long deleting an ECS service waits, by default, for the scheduler to stop its tasks.
+SERVICE_DRAIN_TIMEOUT_S = 60.0
+
 
 class DeployContext:
-    """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel)."""
+    """AWS clients of one emulated deploy (thread-safe: Pulumi registers in parallel).
 
-    def __init__(self, cloud: Any, region: str) -> None:
+    ``calls`` counts the API calls its clients made, by ``service.Operation``;
+    *service_drain_timeout* bounds the wait for a deleted service's tasks to stop.
+    """
+
+    def __init__(
+        self, cloud: Any, region: str, service_drain_timeout: float = SERVICE_DRAIN_TIMEOUT_S
+    ) -> None:
         self.cloud = cloud
         self.region = region
+        self.service_drain_timeout = service_drain_timeout
+        self.calls: Counter[str] = Counter()
         self._clients: dict[str, Any] = {}
         self._guard = threading.Lock()
 
@@ -22,10 +34,14 @@ class DeployContext:
         """A boto3 client (created once; boto3 clients are thread-safe)."""
         with self._guard:
             if service_name not in self._clients:
-                self._clients[service_name] = self.cloud.client(
-                    service_name, region_name=self.region
-                )
+                client = self.cloud.client(service_name, region_name=self.region)
+                client.meta.events.register("before-call", self._count)
+                self._clients[service_name] = client
             return self._clients[service_name]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self._guard:
+            self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     @property
     def account_id(self) -> str:

@@ -15,13 +15,18 @@ from rich.text import Text
 from rich.tree import Tree
 
 from localcloud.deploy.mocks import Created
+from localcloud.deploy.plan import SYMBOLS
+
+#: Colour of each kind of step in the live view.
+KIND_STYLES = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 
 #: Lines of recently created resources shown under the spinner.
 RECENT_LINES = 8
 
 
 class DeployProgress:
-    """A live view (terminal only) of the resources being created, newest last."""
+    """A live view (terminal only) of the resources being created, updated or replaced (the
+    unchanged ones only counted), newest last."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -39,10 +44,14 @@ class DeployProgress:
         self._live.__exit__(*exc)
 
     def created(self, resource: Created) -> None:
-        """Called (from Pulumi's threads) after each resource is created."""
+        """Called (from Pulumi's threads) after each resource's step."""
         with self._guard:
             self.count += 1
-            line = Text("  + ", style="green")
+            if resource.kind == "same":
+                self._live.update(self._render())
+                return
+            symbol, style = SYMBOLS[resource.kind], KIND_STYLES[resource.kind]
+            line = Text(f"  {symbol:<2} ", style=style)
             line.append(f"{resource.type_} ", style="dim" if not resource.custom else "")
             line.append(resource.name, style="bold")
             if resource.id:
@@ -51,7 +60,7 @@ class DeployProgress:
             self._live.update(self._render())
 
     def _render(self) -> Group:
-        spinner = Spinner("dots", text=f" creating resources on the emulator: {self.count} done")
+        spinner = Spinner("dots", text=f" deploying to the emulator: {self.count} resources done")
         return Group(spinner, *self._recent)
 
 

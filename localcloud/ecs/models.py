@@ -177,16 +177,18 @@ class DeploymentState:
     """What ECS tracks about a deployment but does not show.
 
     *crash_arming* is the crash-loop arming (``CrashLoop.arming``) the deployment was started
-    under, None for a healthy deployment: its tasks crash while that fault stays armed.
+    under, None for a healthy deployment: its tasks crash while that fault stays armed, unless
+    it is the circuit breaker's *rollback* to the last good revision.
     """
 
     evaluating_failures: bool = True
     crash_arming: int | None = None
+    rollback: bool = False
 
     @property
     def broken(self) -> bool:
         """Whether the deployment is a crash-looping revision."""
-        return self.crash_arming is not None
+        return self.crash_arming is not None and not self.rollback
 
 
 @dataclass
@@ -199,3 +201,6 @@ class ServiceState:
     stopped: deque[str] = field(default_factory=deque)
     launched: int = 0
     steady: bool = False
+    #: (id, task definition) of the last deployment that reached COMPLETED: what the circuit
+    #: breaker rolls back to.
+    last_completed: tuple[str, str] | None = None

@@ -13,6 +13,8 @@ moto's own behaviour. Each patch wraps one moto method and says which AWS behavi
   forceNewDeployment starts a new PRIMARY deployment.
 - ListTasks filters by serviceName and, like AWS, lists only desiredStatus RUNNING tasks
   unless asked for STOPPED; the cluster filter matches names exactly.
+- ListServices leaves out deleted (DRAINING, INACTIVE) services, as AWS does; DescribeServices
+  still shows them.
 - ListServices and ListTasks page like AWS (``maxResults``: default 10 and 100, at most
   100; ``nextToken``); DescribeServices refuses more than 10 services, as AWS does.
 """
@@ -60,6 +62,9 @@ def install(scheduler: Scheduler) -> None:
         EC2ContainerServiceResponse.update_service
     )
     EC2ContainerServiceBackend.list_tasks = _list_tasks(EC2ContainerServiceBackend.list_tasks)
+    EC2ContainerServiceBackend.list_services = _active_services(
+        EC2ContainerServiceBackend.list_services
+    )
     EC2ContainerServiceResponse.list_services = _paginated(
         EC2ContainerServiceResponse.list_services, "serviceArns", default_page=10
     )
@@ -171,6 +176,18 @@ def _list_tasks(original: Any) -> Any:
         return tasks
 
     return list_tasks
+
+
+def _active_services(original: Any) -> Any:
+    @functools.wraps(original)
+    def list_services(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[str]:
+        arns = original(self, *args, **kwargs)
+        if not serving_emulator_request():
+            return arns
+        active = {s.arn for s in self.services.values() if s.status == "ACTIVE"}
+        return [arn for arn in arns if arn in active]
+
+    return list_services
 
 
 def _paginated(original: Any, key: str, default_page: int) -> Any:

@@ -10,15 +10,17 @@ the ECS deployment controller, the scheduler
 1. moves PENDING tasks whose start delay has passed to RUNNING (registering the task's ENI
    address in the service's target groups) - or, under a fault, stops them (crash loop) or
    leaves them PENDING (capacity shortage);
-2. launches tasks for the PRIMARY deployment until it has desiredCount of them, stops the
-   surplus (PENDING first), and retires tasks of older deployments once the PRIMARY's tasks
-   run (minimumHealthyPercent 100);
+2. rolls the service as ECS does: stops the PRIMARY's surplus (PENDING first), retires tasks
+   of older deployments while at least minimumHealthyPercent of desiredCount stay RUNNING and
+   healthy (behind a load balancer: their target is healthy), and launches tasks for the
+   PRIMARY up to maximumPercent of desiredCount alive in all deployments;
 3. stops a task whose target the load balancer's health checks found unhealthy, once the
    service's healthCheckGracePeriodSeconds (counted from the task's start) passed (a failed
    task for the circuit breaker while the deployment is in progress), and launches another;
 4. recomputes runningCount/pendingCount of the service and of each deployment, the PRIMARY's
    rolloutState (COMPLETED when it runs desiredCount tasks alone, FAILED when the circuit
-   breaker trips) and appends the service events ECS would write.
+   breaker trips, then - with ``rollback`` - a new PRIMARY of the last COMPLETED deployment's
+   task definition) and appends the service events ECS would write.
 
 Every way a task stops (StopTask, scaling in, a retired deployment, a crash, a Spot
 interruption, the service deleted, failed ELB health checks) goes through ``_finish_tasks``, so a
@@ -57,6 +59,9 @@ log = logging.getLogger(__name__)
 STOPPED_TASKS_KEPT = 100
 #: Events kept per service (the same as AWS).
 EVENTS_KEPT = 100
+#: rolloutStateReason of a deployment the circuit breaker failed, and of the rollback ECS starts.
+FAILED_REASON = "ECS deployment circuit breaker: tasks failed to start."
+ROLLBACK_REASON = "ECS deployment circuit breaker: rolling back to deploymentId {deployment}."
 CAPACITY_MESSAGE = (
     "Capacity is unavailable at this time. Please try again later or in a different "
     "availability zone. For more information, see the Troubleshooting section of the "
@@ -270,39 +275,64 @@ class Scheduler:
         return self._deployments.setdefault(deployment_id, DeploymentState())
 
     def _scale(self, backend: Any, service: Service, state: ServiceState, now: float) -> None:
+        """Rolling update as ECS runs it: retire, then launch, within the service's limits.
+
+        At most ``maximumPercent`` of desiredCount tasks live (running + pending, every
+        deployment); old deployments' tasks stop while at least ``minimumHealthyPercent`` of
+        desiredCount stay RUNNING and healthy (``_healthy``).
+        """
         primary = service.deployments[0]
         desired = service.desired_count or 0
+        most, least = self._deployment_limits(service, desired)
         mine = [t for t in state.live if t.deployment_id == primary["id"]]
-        if primary.get("rolloutState") != "FAILED" and len(mine) < desired:
-            self._launch(backend, service, state, primary, desired - len(mine), now)
-        elif len(mine) > desired:
+        reason = f"Scaling activity initiated by (deployment {primary['id']})"
+        if len(mine) > desired:
             surplus = sorted(mine, key=lambda t: (t.status != "PENDING", -t.ready_at))
-            self._finish_tasks(
-                backend,
-                service,
-                state,
-                surplus[: len(mine) - desired],
-                f"Scaling activity initiated by (deployment {primary['id']})",
-                "ServiceSchedulerInitiated",
-            )
-        # Older deployments give way as the PRIMARY's tasks run (minimumHealthyPercent 100).
-        primary_running = sum(
-            1 for t in state.live if t.deployment_id == primary["id"] and t.status == "RUNNING"
-        )
-        allowed = max(0, desired - primary_running)
-        old = [t for t in state.live if t.deployment_id != primary["id"]]
-        old.sort(key=lambda t: (t.status != "PENDING", -t.ready_at))
-        if len(old) > allowed:
-            self._finish_tasks(
-                backend,
-                service,
-                state,
-                old[: len(old) - allowed],
-                f"Scaling activity initiated by (deployment {primary['id']})",
-                "ServiceSchedulerInitiated",
-            )
+            self._finish_tasks(backend, service, state, surplus[: len(mine) - desired], reason)
+        self._retire_old_tasks(backend, service, state, primary, least, reason)
+        mine = [t for t in state.live if t.deployment_id == primary["id"]]
+        # Draining tasks still run (lastStatus RUNNING) and count towards maximumPercent.
+        room = most - len(state.live) - len(state.draining)
+        if primary.get("rolloutState") != "FAILED" and len(mine) < desired and room > 0:
+            self._launch(backend, service, state, primary, min(desired - len(mine), room), now)
         live_ids = {t.deployment_id for t in state.live}
         service.deployments[1:] = [d for d in service.deployments[1:] if d["id"] in live_ids]
+
+    def _deployment_limits(self, service: Service, desired: int) -> tuple[int, int]:
+        """(most tasks alive, least tasks healthy): maximumPercent of desiredCount rounded
+        down, minimumHealthyPercent rounded up, as ECS rounds them (defaults 200 and 100)."""
+        config = getattr(service, "deployment_configuration", None) or {}
+        maximum = int(config.get("maximumPercent", 200))
+        minimum = int(config.get("minimumHealthyPercent", 100))
+        return max(1, math.floor(desired * maximum / 100)), math.ceil(desired * minimum / 100)
+
+    def _retire_old_tasks(
+        self,
+        backend: Any,
+        service: Service,
+        state: ServiceState,
+        primary: dict[str, Any],
+        least_healthy: int,
+        reason: str,
+    ) -> None:
+        """Stop old deployments' tasks: unhealthy ones at once, healthy ones while enough stay."""
+        old = [t for t in state.live if t.deployment_id != primary["id"]]
+        healthy = [t for t in state.live if self._healthy(backend, service, t)]
+        spare = max(0, len(healthy) - least_healthy)
+        unhealthy_old = [t for t in old if t not in healthy]
+        healthy_old = sorted((t for t in old if t in healthy), key=lambda t: -t.ready_at)
+        self._finish_tasks(backend, service, state, unhealthy_old + healthy_old[:spare], reason)
+
+    def _healthy(self, backend: Any, service: Service, task: SimTask) -> bool:
+        """RUNNING, and a healthy target in every target group of the service (a task behind a
+        load balancer counts only once its target passes the health checks; draining: not)."""
+        if task.status != "RUNNING":
+            return False
+        if not task.private_ip or not service.load_balancers:
+            return True
+        return targets.healthy(
+            backend.account_id, backend.region_name, service.load_balancers, task.private_ip
+        )
 
     def _launch(
         self,
@@ -394,25 +424,43 @@ class Scheduler:
         task.crash(reason)
         self._finish_tasks(backend, service, state, [task], reason, "EssentialContainerExited")
         if self._deployment(task.deployment_id).evaluating_failures:
-            self._count_failed_task(service, task.deployment_id)
+            self._count_failed_task(service, state, task.deployment_id)
 
-    def _count_failed_task(self, service: Service, deployment_id: str) -> None:
-        """One more failed task of the deployment; the circuit breaker may trip."""
+    def _count_failed_task(self, service: Service, state: ServiceState, deployment_id: str) -> None:
+        """The circuit breaker: count one more failed task of the deployment; past the
+        threshold the deployment FAILED and, with ``rollback``, ECS rolls back to the last
+        COMPLETED deployment."""
         for deployment in service.deployments:
             if deployment["id"] != deployment_id:
                 continue
             deployment["failedTasks"] = deployment.get("failedTasks", 0) + 1
             if self._circuit_breaker_trips(service, deployment):
                 deployment["rolloutState"] = "FAILED"
-                deployment["rolloutStateReason"] = (
-                    "ECS deployment circuit breaker: tasks failed to start."
-                )
+                deployment["rolloutStateReason"] = FAILED_REASON
                 deployment["updatedAt"] = utcnow()
                 self._event(
                     service,
                     f"(service {service.name}) (deployment {deployment['id']}) deployment failed: "
                     "tasks failed to start.",
                 )
+                if self._rolls_back(service) and deployment is service.deployments[0]:
+                    self._roll_back(service, state)
+                return
+
+    def _rolls_back(self, service: Service) -> bool:
+        config = getattr(service, "deployment_configuration", None) or {}
+        return bool((config.get("deploymentCircuitBreaker") or {}).get("rollback"))
+
+    def _roll_back(self, service: Service, state: ServiceState) -> None:
+        """A new PRIMARY deployment of the last COMPLETED deployment's task definition (none
+        completed yet: the failed deployment stays PRIMARY, as in ECS)."""
+        if state.last_completed is None:
+            return
+        completed_id, task_definition = state.last_completed
+        service.task_definition = task_definition
+        self._event(service, f"(service {service.name}) rolling back to deployment {completed_id}.")
+        rollback = self._start_deployment(service, rollback=True)
+        rollback["rolloutStateReason"] = ROLLBACK_REASON.format(deployment=completed_id)
 
     def _replace_tasks_failing_elb_health_checks(
         self, backend: Any, service: Service, state: ServiceState, now: float
@@ -449,7 +497,7 @@ class Scheduler:
                 d["id"] == task.deployment_id and d.get("rolloutState") == "IN_PROGRESS"
                 for d in service.deployments
             ):
-                self._count_failed_task(service, task.deployment_id)
+                self._count_failed_task(service, state, task.deployment_id)
 
     def _circuit_breaker_trips(self, service: Service, deployment: dict[str, Any]) -> bool:
         config = getattr(service, "deployment_configuration", None) or {}
@@ -561,6 +609,7 @@ class Scheduler:
             primary["rolloutState"] = "COMPLETED"
             primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
             primary["updatedAt"] = utcnow()
+            state.last_completed = (primary["id"], primary["taskDefinition"])
             self._event(
                 service,
                 f"(service {service.name}) (deployment {primary['id']}) deployment completed.",
@@ -591,7 +640,11 @@ class Scheduler:
             self.reconcile_service(backend, service)
             return deployment
 
-    def _start_deployment(self, service: Service) -> dict[str, Any]:
+    def _start_deployment(self, service: Service, rollback: bool = False) -> dict[str, Any]:
+        """A new PRIMARY deployment of the service's task definition (the others: ACTIVE).
+
+        A *rollback* returns to a good revision: an armed crash loop does not break it.
+        """
         now = utcnow()
         deployment_id = f"ecs-svc/{mock_random.randint(0, 10**19 - 1):019d}"
         template = dict(service.deployments[0]) if service.deployments else {}
@@ -612,13 +665,14 @@ class Scheduler:
             "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
         }
         service.deployments.insert(0, deployment)
-        self._deployments[deployment_id] = self._new_deployment_state(service)
+        self._deployments[deployment_id] = self._new_deployment_state(service, rollback)
         return deployment
 
-    def _new_deployment_state(self, service: Service) -> DeploymentState:
-        # While a crash loop is armed, every new revision crashes too (the fault is the app).
+    def _new_deployment_state(self, service: Service, rollback: bool = False) -> DeploymentState:
+        # While a crash loop is armed, every new revision crashes too (the fault is the app),
+        # but for the rollback to the last good one.
         crash = self.faults.crash_loop_of(service.cluster_name, service.name)
-        return DeploymentState(crash_arming=crash.arming if crash else None)
+        return DeploymentState(crash_arming=crash.arming if crash else None, rollback=rollback)
 
     def adopt_new_service(self, backend: Any, service: Service) -> None:
         """Bring a just-created moto service to ECS's initial state and launch its tasks."""

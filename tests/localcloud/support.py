@@ -33,3 +33,10 @@ def tasks(aws_client, svc: FargateService, status: str = "RUNNING") -> list[dict
         "taskArns"
     ]
     return ecs.describe_tasks(cluster=svc.cluster, tasks=arns)["tasks"] if arns else []
+
+
+def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:
+    """DescribeServices of a deployed stack's service (by its outputs)."""
+    return aws_client("ecs").describe_services(
+        cluster=outputs["cluster_name"], services=[outputs["service_name"]]
+    )["services"][0]

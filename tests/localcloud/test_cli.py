@@ -264,7 +264,8 @@ def test_fault_command_arms_faults_in_a_running_emulator(
         (
             ["rollover"],
             2,
-            "argument command: invalid choice: 'rollover' (choose from 'up', 'serve', 'fault')",
+            "argument command: invalid choice: 'rollover' (choose from 'up', 'serve', 'deploy', "
+            "'destroy', 'fault')",
         ),
     ],
 )

@@ -12,16 +12,10 @@ from typing import Any
 import pytest
 
 from components import OUTPUT_NAMES
-from tests.localcloud.support import wait_until
+from tests.localcloud.support import service_of, wait_until
 
 LOCALSTACK = "stacks/Pulumi.localstack.yaml"
 PROD = "stacks/Pulumi.prod.yaml"
-
-
-def service_of(aws_client, outputs: dict[str, Any]) -> dict[str, Any]:
-    return aws_client("ecs").describe_services(
-        cluster=outputs["cluster_name"], services=[outputs["service_name"]]
-    )["services"][0]
 
 
 def converged(aws_client, outputs) -> bool:
@@ -201,13 +195,15 @@ def test_faults_show_in_aws_state(local_stack, aws_client, faults):
     assert service_of(aws_client, local_stack)["desiredCount"] == 4
 
     faults.crash_loop(cluster, name)
-    wait_until(
-        lambda: service_of(aws_client, local_stack)["deployments"][0]["rolloutState"] == "FAILED",
-        "the circuit breaker",
-    )
-    service = service_of(aws_client, local_stack)
-    assert service["deployments"][0]["failedTasks"] >= 3
-    assert service["runningCount"] == 4  # the previous deployment keeps serving
+
+    def events() -> list[str]:
+        return [e["message"] for e in service_of(aws_client, local_stack)["events"]]
+
+    # the stack's circuit breaker has rollback: the FAILED deployment is rolled back
+    wait_until(lambda: any("rolling back to deployment" in m for m in events()), "a rollback")
+    assert any(m.endswith("deployment failed: tasks failed to start.") for m in events())
+    # the rollback's tasks replace the retired ones as their targets drain: 4 run again
+    wait_until(lambda: service_of(aws_client, local_stack)["runningCount"] == 4, "rollback")
 
     faults.capacity_shortage(cluster, name)  # dev profile: Spot tasks are reclaimed
     wait_until(lambda: service_of(aws_client, local_stack)["runningCount"] == 0, "Spot reclaim")
@@ -324,6 +320,13 @@ def test_waiting_times_out_with_the_reconcilers_verdict(deployed_stack, local_cl
 
     faults.capacity_shortage("web-localstack", "web")
     outputs = deployed_stack(LOCALSTACK)
+    ecs = local_cloud.client("ecs")
+
+    def placement_failed() -> bool:
+        (service,) = ecs.describe_services(cluster="web-localstack", services=["web"])["services"]
+        return "unable to place a task" in service["events"][0]["message"]
+
+    wait_until(placement_failed, "the scheduler's first placement attempt")
     with pytest.raises(LocalCloudError) as error:
         wait_until_converged(local_cloud, declared_services(outputs), timeout=0.5)
     assert str(error.value) == (

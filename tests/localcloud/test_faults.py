@@ -10,7 +10,7 @@ from tests.localcloud.support import describe, tasks
 
 
 def test_crash_loop_trips_the_circuit_breaker(aws_client, manual_scheduler, make_service, faults):
-    svc = make_service(desired_count=2)
+    svc = make_service(desired_count=2, rollback=False)  # the FAILED deployment stays PRIMARY
     manual_scheduler.tick()
     healthy = describe(aws_client, svc)["deployments"][0]["id"]
 

@@ -125,10 +125,12 @@ class SimCloud:
         target_group: str | None = None,
         tags: dict[str, str] | None = None,
         held: bool = False,
+        rollback: bool = False,
     ) -> str:
         """Create a Fargate service and tick once; returns its task definition ARN.
 
-        `held`: a capacity shortage keeps its tasks PENDING until `settle()`.
+        `held`: a capacity shortage keeps its tasks PENDING until `settle()`. `rollback`: the
+        circuit breaker's (off: a FAILED rollout stays PRIMARY, which these tests judge).
         """
         if held:
             self.local.faults.capacity_shortage(self.cluster, name)
@@ -145,6 +147,7 @@ class SimCloud:
             task_definition_arn=td,
             desired_count=desired,
             target_group_arn=target_group,
+            rollback=rollback,
             **extra,
         )
         self.tick()

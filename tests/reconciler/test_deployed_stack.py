@@ -105,11 +105,17 @@ def test_out_of_band_scale_is_detected_and_healed_then_unhealthy_targets_degrade
     assert svc["reasons"] == ["1 of 5 targets unhealthy: Target.ResponseCodeMismatch"]
 
 
-def test_crash_loop_fails_wait_fast_with_its_reason(stack, run_cli, faults):
-    outputs, _, where = stack
-    reconcile = outputs["reconcile"]
-    assert run_cli("wait", "--timeout", "60", *where)[0] == 0
-    faults.crash_loop(reconcile["cluster"], reconcile["service"])
+def test_crash_loop_fails_wait_fast_with_its_reason(
+    deployed_stack, local_cloud, tmp_path, run_cli, faults
+):
+    # Armed before the first deployment: none ever COMPLETED, so the circuit breaker has
+    # nothing to roll back to (a rollback is test_rollout.py's story). The stack's names.
+    faults.crash_loop("web-localstack", "web")
+    outputs = deployed_stack(STACK)
+    assert (outputs["cluster_name"], outputs["service_name"]) == ("web-localstack", "web")
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    where = ("--outputs", str(path), "--endpoint-url", local_cloud.endpoint_url)
     code, out, err = run_cli("wait", "--timeout", "120", *where)
     assert code == 1
     assert "wait: failed fast at poll" in err
