@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.localcloud.support import wait_until
+
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.localstack.yaml"
 
 
 @pytest.fixture
 def stack(deployed_stack, local_cloud, tmp_path):
     """Deploy the localstack stack; returns (outputs, outputs file, endpoint options)."""
-    outputs = deployed_stack(STACK)
+    # Scaled-in tasks stop as soon as their targets deregister (the stack drains for 30 s).
+    outputs = deployed_stack(STACK, **{"fargate-app:loadBalancer": {"deregistrationDelay": 0}})
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
     return outputs, str(path), ("--outputs", str(path), "--endpoint-url", local_cloud.endpoint_url)
@@ -96,13 +99,19 @@ def test_out_of_band_scale_is_detected_and_healed_then_unhealthy_targets_degrade
     assert desired() == 2
     assert run_cli("wait", "--timeout", "60", *where)[0] == 0
 
+    elbv2 = aws_client("elbv2")
+
+    def registered() -> int:
+        arn = outputs["target_group_arn"]
+        return len(elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"])
+
+    wait_until(lambda: registered() == 2, "the scaled-in tasks' targets to deregister")
     faults.unhealthy_targets(outputs["target_group_arn"], 1)
     code, out, _ = run_cli("check", "--json", *where)
     (svc,) = json.loads(out)["services"]
     assert (code, svc["status"]) == (1, "degraded")
-    # the 3 targets of the tasks scaled in still drain (the stack's 30 s deregistration delay)
-    assert svc["targets"] == {"healthy": 1, "unhealthy": 1, "other": 3}
-    assert svc["reasons"] == ["1 of 5 targets unhealthy: Target.ResponseCodeMismatch"]
+    assert svc["targets"] == {"healthy": 1, "unhealthy": 1, "other": 0}
+    assert svc["reasons"] == ["1 of 2 targets unhealthy: Target.ResponseCodeMismatch"]
 
 
 def test_crash_loop_fails_wait_fast_with_its_reason(
