@@ -9,12 +9,21 @@ from typing import Any
 from localcloud import _moto_env, control
 from localcloud.base import CREDENTIALS, Deployable
 from localcloud.ecs import responses as ecs_responses
+from localcloud.ecs.runtime import (
+    DEFAULT_RUNTIME,
+    RUNTIME_CHOICES,
+    RuntimeChoice,
+    TaskRuntime,
+    choose_runtime,
+    make_runtime,
+)
 from localcloud.ecs.scheduler import Scheduler
 from localcloud.elbv2 import targets as elbv2_targets
 from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
 from localcloud.iam import managed_policies
+from localcloud.vpc import ADDRESSES
 
 # moto's state is process-wide, so the lock, the scheduler and the faults are too: two
 # LocalCloud objects in one process serve the same AWS state on different ports. The faults are
@@ -25,6 +34,10 @@ _SCHEDULER = Scheduler(_LOCK, _FAULTS)
 _FAULTS.subscribe(_SCHEDULER.act_on_faults)
 # Started LocalClouds that want the background scheduler; the thread runs while any does.
 _BACKGROUND_USERS: set[int] = set()
+# Started LocalClouds; the task runtimes (the Docker agent's containers) live while any does.
+_STARTED: set[int] = set()
+# The task runtimes made so far, by name (the scheduler runs one of them).
+_RUNTIMES: dict[str, TaskRuntime] = {"simulated": _SCHEDULER.runtime}
 
 
 class LocalCloud(Deployable):
@@ -38,8 +51,12 @@ class LocalCloud(Deployable):
             cloud.faults.crash_loop(outputs["cluster_name"], outputs["service_name"])
             cloud.scheduler.tick()                  # one deterministic scheduler step
 
-    *task_start_delay* is how long a task stays PENDING before it runs; *tick_interval* is
-    the period of the background scheduler thread (0 disables it: call ``scheduler.tick()``).
+    *task_start_delay* is how long a task stays PENDING before it is placed (then the runtime
+    pulls and starts it); *tick_interval* is the period of the background scheduler thread (0
+    disables it: call ``scheduler.tick()``). *runtime* runs the tasks' containers: ``simulated``
+    (the default: nothing runs), ``docker`` (real containers through the Docker Engine; a
+    ``LocalCloudError`` at ``start()`` when no daemon answers) or ``auto`` (docker when a daemon
+    answers); ``runtime`` says which was picked and why.
     A busy port raises ``LocalCloudError`` with a one-line message. moto's state is
     process-wide, so LocalClouds in one process share the AWS state, the scheduler (the last
     started sets its delays) and the faults.
@@ -52,20 +69,28 @@ class LocalCloud(Deployable):
         region: str = "us-east-1",
         task_start_delay: float = 1.0,
         tick_interval: float = 0.5,
+        runtime: str = DEFAULT_RUNTIME,
     ) -> None:
+        if runtime not in RUNTIME_CHOICES:
+            raise LocalCloudError(
+                f"runtime '{runtime}' is unknown; use one of {', '.join(RUNTIME_CHOICES)}"
+            )
         self.host = host
         self.region = region
         self.task_start_delay = task_start_delay
         self.tick_interval = tick_interval
         self._requested_port = port
+        self._requested_runtime = runtime
+        self._runtime: RuntimeChoice | None = None
         self._server: EmulatorServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> LocalCloud:
-        """Bind the port, start serving and start the scheduler thread."""
+        """Pick the runtime, bind the port, start serving and start the scheduler thread."""
         if self._server is not None:
             return self
+        choice = choose_runtime(self._requested_runtime)
         _moto_env.apply_late_settings()
         _install_fidelity_patches()
         _SCHEDULER.task_start_delay = self.task_start_delay
@@ -79,6 +104,9 @@ class LocalCloud(Deployable):
         )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
+        with _LOCK:
+            _STARTED.add(id(self))
+        self._switch_runtime(choice)
         if self.tick_interval > 0:
             with _LOCK:
                 _BACKGROUND_USERS.add(id(self))
@@ -86,14 +114,18 @@ class LocalCloud(Deployable):
         return self
 
     def stop(self) -> None:
-        """Stop the scheduler thread and the server, releasing the port."""
+        """Stop the scheduler thread and the server, releasing the port; the last LocalCloud
+        to stop removes the task runtimes' containers."""
         if self._server is None:
             return
         with _LOCK:
             _BACKGROUND_USERS.discard(id(self))
-            last = not _BACKGROUND_USERS
-        if last:
+            _STARTED.discard(id(self))
+            last_ticking, last = not _BACKGROUND_USERS, not _STARTED
+        if last_ticking:
             _SCHEDULER.stop()
+        if last:
+            _close_runtimes()
         self._server.stop()
         self._server = None
 
@@ -128,6 +160,36 @@ class LocalCloud(Deployable):
         return _SCHEDULER
 
     @property
+    def runtime(self) -> RuntimeChoice:
+        """The task runtime picked at ``start()`` (or ``use_runtime``), and why."""
+        if self._runtime is None:
+            raise LocalCloudError("the local cloud is not started; call start() first")
+        return self._runtime
+
+    def use_runtime(self, requested: str) -> RuntimeChoice:
+        """Forget all state and run tasks in *requested* (auto, docker, simulated) from now on.
+
+        The runtime is process-wide, like the scheduler: every LocalCloud of the process uses
+        the last one chosen.
+        """
+        if requested not in RUNTIME_CHOICES:
+            raise LocalCloudError(
+                f"runtime '{requested}' is unknown; use one of {', '.join(RUNTIME_CHOICES)}"
+            )
+        self._switch_runtime(choose_runtime(requested))
+        self.reset()
+        return self.runtime
+
+    def _switch_runtime(self, choice: RuntimeChoice) -> None:
+        with _LOCK:
+            if _SCHEDULER.runtime.name != choice.name:
+                _SCHEDULER.forget()  # the old runtime's containers go
+                if choice.name not in _RUNTIMES:
+                    _RUNTIMES[choice.name] = make_runtime(choice.name, _LOCK)
+                _SCHEDULER.runtime = _RUNTIMES[choice.name]
+        self._runtime = choice
+
+    @property
     def faults(self) -> Faults:
         """Fault injection (crash loop, capacity shortage, scale, unhealthy targets, throttling)."""
         return _FAULTS
@@ -143,6 +205,7 @@ class LocalCloud(Deployable):
     def _after_reset(self) -> None:
         _SCHEDULER.forget()
         _FAULTS.clear()
+        ADDRESSES.clear()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
@@ -155,6 +218,21 @@ class LocalCloud(Deployable):
         }
         options.update(kwargs)
         return boto3.client(service_name, **options)
+
+
+def _close_runtimes() -> None:
+    """Remove every container of every runtime and wait (outside the lock: the agent's stop
+    workers take it); the scheduler falls back to the simulated runtime."""
+    with _LOCK:
+        closing = [r for name, r in _RUNTIMES.items() if name != "simulated"]
+        if not closing:
+            return
+        _SCHEDULER.forget()
+        _SCHEDULER.runtime = _RUNTIMES["simulated"]
+        for runtime in closing:
+            del _RUNTIMES[runtime.name]
+    for runtime in closing:
+        runtime.close()
 
 
 def _install_fidelity_patches() -> None:
