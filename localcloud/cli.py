@@ -5,6 +5,10 @@
   then write the outputs JSON (see ``localcloud.outputs``: one file per emulator port); exit 0.
   ``--serve`` keeps the emulator serving until Ctrl-C.
 - ``serve``: only the emulator (with its scheduler), until Ctrl-C.
+- ``--runtime auto|docker|simulated`` (``up`` and ``serve``): what runs the tasks' containers
+  (``localcloud.ecs.runtime``); ``auto`` (the default, or ``$LOCALCLOUD_RUNTIME``) picks
+  docker when a Docker Engine answers and says which it picked and why. Containers go when
+  the command ends, on Ctrl-C or SIGTERM.
 - ``fault NAME``: arm a fault in a running emulator (``up --serve`` or ``serve``), or ``list`` /
   ``clear`` them.
 
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from clitools import args as cliargs
+from localcloud.ecs.runtime import RUNTIME_CHOICES
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
@@ -37,6 +42,8 @@ OUTPUTS_HELP = (
     "the outputs JSON (default: the emulator's own file, .localcloud/outputs.json for port "
     f"{DEFAULT_PORT}, .localcloud/outputs-PORT.json for any other port)"
 )
+#: The environment variable that sets the default of ``--runtime``.
+RUNTIME_VARIABLE = "LOCALCLOUD_RUNTIME"
 #: Faults that name an ECS service, checked to exist before they are armed.
 SERVICE_FAULTS = ("crash-loop", "capacity-shortage", "out-of-band-scale")
 
@@ -153,6 +160,13 @@ def _emulator_flags(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="seconds between scheduler steps",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIME_CHOICES,
+        help="what runs the tasks' containers: docker (real containers), simulated (none), "
+        f"auto (docker when a Docker Engine answers; default: ${RUNTIME_VARIABLE} or "
+        f"{RUNTIME_CHOICES[0]})",
+    )
 
 
 # -- up --------------------------------------------------------------------------------------------
@@ -181,6 +195,7 @@ def _up(args: argparse.Namespace) -> int:
         path = planned or default_outputs_path(cloud.port)
         ensure_writable(path, cloud.port)
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
+        console.print(f"runtime  {cloud.runtime.line()}", markup=False)
         console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
         result = deploy(cloud, stack_config, config=overrides, show_progress=True, console=console)
         console.print(resource_tree(result.stack, result.resources, result.ids))
@@ -254,6 +269,7 @@ def _serve(args: argparse.Namespace) -> int:
     console = output_console()
     with _started_cloud(args) as cloud:
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
+        console.print(f"runtime  {cloud.runtime.line()}", markup=False)
         _print_how_to_reach(console, cloud, None)
         _serve_until_interrupted(cloud, console)
     return 0
@@ -261,7 +277,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
-    """A LocalCloud started from the CLI flags, stopped on the way out whatever happens."""
+    """A LocalCloud started from the CLI flags, stopped on the way out whatever happens
+    (SIGTERM too: it interrupts like Ctrl-C, so the task runtime's containers go)."""
     from localcloud.cloud import LocalCloud
 
     cloud = LocalCloud(
@@ -270,20 +287,34 @@ def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
         region=args.region,
         task_start_delay=args.task_start_delay,
         tick_interval=args.tick_interval,
+        runtime=_runtime(args.runtime),
     )
-    cloud.start()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        cloud.start()
         yield cloud
     finally:
         cloud.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _runtime(flag: str | None) -> str:
+    """``--runtime``, else ``$LOCALCLOUD_RUNTIME``, else ``auto``."""
+    if flag:
+        return flag
+    value = os.environ.get(RUNTIME_VARIABLE) or RUNTIME_CHOICES[0]
+    if value not in RUNTIME_CHOICES:
+        raise UsageError(f"{RUNTIME_VARIABLE}={value}: use one of {', '.join(RUNTIME_CHOICES)}")
+    return value
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve_until_interrupted(cloud: Any, console: Any) -> None:
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
     # Both explicitly: a background job starts with SIGINT ignored, and Ctrl-C must still work.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while cloud.running:
             time.sleep(0.5)

@@ -89,6 +89,7 @@ def print_summary(
     table.add_column()
     table.add_row("URL", f"{result.outputs.get('url')}  (emulated: the DNS name does not resolve)")
     table.add_row("endpoint", cloud.endpoint_url)
+    table.add_row("runtime", cloud.runtime.line())
     table.add_row(
         "resources",
         f"{len(custom)} AWS resources in {components} components, created in "

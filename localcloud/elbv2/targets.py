@@ -4,8 +4,9 @@
   groups named by an ECS service's ``loadBalancers`` (on the container port, as ECS does).
 - ``install(faults)`` patches DescribeTargetHealth to report the unhealthy-targets fault: the
   first *count* registered targets (registration order) are ``unhealthy`` with the fault's
-  reason and its AWS description. Like every fidelity patch it acts only on the emulator's own
-  requests (``serving_emulator_request``).
+  reason and its AWS description; and ``HealthCheckPort`` is the port checked (the target's
+  own with ``traffic-port``), not moto's literal ``traffic-port``. Like every fidelity patch
+  it acts only on the emulator's own requests (``serving_emulator_request``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def _health_for(original: Any) -> Any:
     @functools.wraps(original)
     def health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> Any:
         status = original(self, target, ec2_backend)
+        if serving_emulator_request() and status.health_check_port == "traffic-port":
+            status.health_check_port = str(target["Port"])
         faults = _installed.get("faults")
         fault = faults.unhealthy(self.arn) if faults and serving_emulator_request() else None
         if fault is None or status.status != "healthy":

@@ -52,6 +52,7 @@ def tree_lines(stdout: str) -> list[tuple[str, str]]:
 def test_make_up_passes_port_serve_and_args_to_localcloud_up(tmp_path):
     assert make_up_command()[-2:] == ["localcloud", "up"]
     assert make_up_command(SERVE="1")[-3:] == ["localcloud", "up", "--serve"]
+    assert make_up_command(RUNTIME="docker")[-4:] == ["localcloud", "up", "--runtime", "docker"]
     port = free_port()
     outputs = tmp_path / "outputs.json"
     args = f"--config fargate-app:desiredCount=3 --outputs {outputs} {' '.join(FAST)}"
@@ -87,7 +88,8 @@ def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_pa
         assert first == f"starting the local cloud on 127.0.0.1:{port} ...\n"
         lines = rest.splitlines()
         serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
-        assert lines[serving + 1].startswith("deploying ")
+        assert lines[serving + 1] == "runtime  simulated (asked for; no containers run)"
+        assert lines[serving + 2].startswith("deploying ")
         print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
         written = json.loads(outputs.read_text())
         tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
