@@ -60,7 +60,7 @@ def _ssm_value(account_id: str, region: str, value_from: str) -> str:
         parameter = backend.get_parameter("/" + value_from.split(":parameter/", 1)[1])
     if parameter is None:
         raise SecretResolutionError(_failure(value_from, "ParameterNotFound"))
-    return str(parameter.value)
+    return str(parameter.decrypt(parameter.value))  # SecureString: as the execution role sees it
 
 
 def _failure(value_from: str, cause: Any) -> str:
