@@ -13,9 +13,9 @@ from localcloud.ecs.runtime import (
     DEFAULT_RUNTIME,
     RUNTIME_CHOICES,
     RuntimeChoice,
+    SimulatedRuntime,
     TaskRuntime,
     choose_runtime,
-    make_runtime,
 )
 from localcloud.ecs.scheduler import Scheduler
 from localcloud.elbv2 import targets as elbv2_targets
@@ -185,7 +185,7 @@ class LocalCloud(Deployable):
             if _SCHEDULER.runtime.name != choice.name:
                 _SCHEDULER.forget()  # the old runtime's containers go
                 if choice.name not in _RUNTIMES:
-                    _RUNTIMES[choice.name] = make_runtime(choice.name, _LOCK)
+                    _RUNTIMES[choice.name] = _make_runtime(choice.name)
                 _SCHEDULER.runtime = _RUNTIMES[choice.name]
         self._runtime = choice
 
@@ -218,6 +218,14 @@ class LocalCloud(Deployable):
         }
         options.update(kwargs)
         return boto3.client(service_name, **options)
+
+
+def _make_runtime(name: str) -> TaskRuntime:
+    if name == "docker":
+        from localcloud.ecs.agent import DockerAgent  # the docker package loads only now
+
+        return DockerAgent(_LOCK)
+    return SimulatedRuntime()
 
 
 def _close_runtimes() -> None:

@@ -16,13 +16,10 @@ tick: anything slow happens in its own threads and shows in a later ``observe``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
+from localcloud.ecs.models import ContainerObservation, SimTask, TaskObservation
 from localcloud.errors import LocalCloudError
-
-if TYPE_CHECKING:
-    from localcloud.ecs.models import SimTask
 
 #: The ``--runtime`` choices, first the default of the command line and ``make up``.
 RUNTIME_CHOICES = ("auto", "docker", "simulated")
@@ -33,30 +30,6 @@ DEFAULT_RUNTIME = "simulated"
 ESSENTIAL_CONTAINER_EXITED = "Essential container in task exited"
 #: What ECS says when it replaces a task whose essential container turned UNHEALTHY.
 FAILED_CONTAINER_HEALTH_CHECKS = "Task failed container health checks"
-
-
-@dataclass(frozen=True)
-class ContainerObservation:
-    """What one container is doing: ``last_status`` PENDING | RUNNING | STOPPED."""
-
-    last_status: str
-    health_status: str = "UNKNOWN"
-    exit_code: int | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskObservation:
-    """What a task's containers are doing, by container name.
-
-    ``last_status`` is PENDING (pulling, starting), RUNNING (every container started) or
-    STOPPED (it stopped on its own: *stopped_reason* and *stop_code* say why, as ECS would).
-    """
-
-    last_status: str
-    containers: dict[str, ContainerObservation] = field(default_factory=dict)
-    stopped_reason: str | None = None
-    stop_code: str | None = None
 
 
 class TaskRuntime(ABC):
@@ -151,12 +124,3 @@ def choose_runtime(requested: str) -> RuntimeChoice:
             f"--runtime docker: {status.reason}; start Docker or use --runtime simulated"
         )
     return RuntimeChoice("simulated", f"{status.reason}; install Docker for real containers")
-
-
-def make_runtime(name: str, lock: Any) -> TaskRuntime:
-    """A new runtime called *name* (``simulated`` or ``docker``) under the emulator's *lock*."""
-    if name == "docker":
-        from localcloud.ecs.agent import DockerAgent
-
-        return DockerAgent(lock)
-    return SimulatedRuntime()
