@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from localcloud.ecs.agent import LABEL_HOST, LABEL_MANAGED, LABEL_PID, LABEL_TASK_ARN
+from localcloud.ecs.agent import (
+    LABEL_HOST,
+    LABEL_MANAGED,
+    LABEL_PID,
+    LABEL_TASK_ARN,
+    containers_of_this_process,
+)
 from localcloud.testing import ServiceBuilder
 from localcloud.vpc import ADDRESSES
 from tests.localcloud.conftest import TEST_LABEL
@@ -31,6 +37,14 @@ WAIT = 30.0
 @pytest.fixture
 def localcloud_runtime() -> str:
     return "docker"
+
+
+@pytest.fixture(autouse=True)
+def _no_container_after_the_test(local_cloud, docker_client):
+    """Each test ends with its containers gone, so the next one starts on a quiet engine."""
+    yield
+    local_cloud.use_runtime("simulated")
+    wait_for("the test's containers removed", lambda: not containers_of_this_process(docker_client))
 
 
 @pytest.fixture
