@@ -128,7 +128,7 @@ def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
         wanted = choose_runtime(localcloud_runtime).name
     except (LocalCloudError, ValueError) as exc:
         pytest.fail(f"localcloud_runtime={localcloud_runtime}: {exc}", pytrace=False)
-    if cloud.runtime.name != wanted:
+    if cloud.scheduler.runtime.name != wanted:  # process-wide: another LocalCloud may switch it
         cloud.use_runtime(wanted)
     else:
         cloud.reset()
