@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 ## up: deploy the stack into the embedded AWS emulator and wait for its tasks
-##     PORT=4599 serves on another port, SERVE=1 keeps serving, ARGS='...' passes more flags
+##     PORT=4599 serves on another port, SERVE=1 keeps serving, ARGS='...' passes more flags,
+##     RUNTIME=docker|simulated|auto picks what runs the containers (default auto: docker
+##     when a Docker Engine answers, else simulated)
 ##     (e.g. ARGS='--config fargate-app:desiredCount=3'; see python -m localcloud up --help)
 up: $(STAMP)
-	$(PY) -m localcloud up $(if $(PORT),--port $(PORT),) $(if $(SERVE),--serve,) $(ARGS)
+	$(PY) -m localcloud up $(if $(RUNTIME),--runtime $(RUNTIME),) $(if $(PORT),--port $(PORT),) $(if $(SERVE),--serve,) $(ARGS)
 
 ## test: lint, then the whole test suite, spread over the CPUs (pytest-xdist; JOBS=0 runs it in one process)
 JOBS ?= auto

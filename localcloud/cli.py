@@ -10,6 +10,10 @@
   reconciler and write the outputs. ``--preview`` prints the plan and changes nothing.
 - ``destroy``: delete everything in the emulator's state, dependents first (``--preview``: the
   plan only).
+- ``--runtime auto|docker|simulated`` (``up`` and ``serve``): what runs the tasks' containers
+  (``localcloud.ecs.runtime``); ``auto`` (the default, or ``$LOCALCLOUD_RUNTIME``) picks
+  docker when a Docker Engine answers and says which it picked and why. Containers go when
+  the command ends, on Ctrl-C or SIGTERM.
 - ``fault NAME``: arm a fault in a running emulator (``up --serve`` or ``serve``), or ``list`` /
   ``clear`` them.
 
@@ -34,6 +38,7 @@ from typing import Any
 
 from clitools import args as cliargs
 from localcloud.deploy.context import SERVICE_DRAIN_TIMEOUT_S
+from localcloud.ecs.runtime import RUNTIME_CHOICES
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
@@ -44,6 +49,8 @@ OUTPUTS_HELP = (
     "the outputs JSON (default: the emulator's own file, .localcloud/outputs.json for port "
     f"{DEFAULT_PORT}, .localcloud/outputs-PORT.json for any other port)"
 )
+#: The environment variable that sets the default of ``--runtime``.
+RUNTIME_VARIABLE = "LOCALCLOUD_RUNTIME"
 #: Faults that name an ECS service, checked to exist before they are armed.
 SERVICE_FAULTS = ("crash-loop", "capacity-shortage", "out-of-band-scale")
 
@@ -199,6 +206,13 @@ def _emulator_flags(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="seconds between scheduler steps",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIME_CHOICES,
+        help="what runs the tasks' containers: docker (real containers), simulated (none), "
+        f"auto (docker when a Docker Engine answers; default: ${RUNTIME_VARIABLE} or "
+        f"{RUNTIME_CHOICES[0]})",
+    )
 
 
 # -- up --------------------------------------------------------------------------------------------
@@ -228,6 +242,7 @@ def _up(args: argparse.Namespace) -> int:
         ensure_writable(path, cloud.port)
         cloud.load_balancer.write_endpoints_to(endpoints_path(path, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
+        console.print(f"runtime  {cloud.runtime.line()}", markup=False)
         console.print(f"local ECR: {cloud.ecr.status}", markup=False)
         with _demo_image_step(args, cloud, stack_config, overrides, console) as demo:
             console.print(f"deploying [bold]{stack_config}[/] (emulated pulumi up)")
@@ -264,9 +279,7 @@ def _demo_image_step(
     """Prepare the image before the deploy: the demo app, when tasks run as containers."""
     from localcloud.demo.step import demo_image_step
 
-    return demo_image_step(
-        cloud, stack_config, overrides, getattr(args, "runtime", "auto"), console
-    )
+    return demo_image_step(cloud, stack_config, overrides, console)
 
 
 def _planned_outputs(outputs: str | None, port: int) -> Path | None:
@@ -329,6 +342,7 @@ def _serve(args: argparse.Namespace) -> int:
         outputs = default_outputs_path(cloud.port)
         cloud.load_balancer.write_endpoints_to(endpoints_path(outputs, cloud.port))
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
+        console.print(f"runtime  {cloud.runtime.line()}", markup=False)
         console.print(f"local ECR: {cloud.ecr.status}", markup=False)
         _print_how_to_reach(console, cloud, None)
         _serve_until_interrupted(cloud, console)
@@ -337,7 +351,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
-    """A LocalCloud started from the CLI flags, stopped on the way out whatever happens."""
+    """A LocalCloud started from the CLI flags, stopped on the way out whatever happens
+    (SIGTERM too: it interrupts like Ctrl-C, so the task runtime's containers go)."""
     from localcloud.cloud import LocalCloud
 
     cloud = LocalCloud(
@@ -346,20 +361,34 @@ def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
         region=args.region,
         task_start_delay=args.task_start_delay,
         tick_interval=args.tick_interval,
+        runtime=_runtime(args.runtime),
     )
-    cloud.start()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        cloud.start()
         yield cloud
     finally:
         cloud.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _runtime(flag: str | None) -> str:
+    """``--runtime``, else ``$LOCALCLOUD_RUNTIME``, else ``auto``."""
+    if flag:
+        return flag
+    value = os.environ.get(RUNTIME_VARIABLE) or RUNTIME_CHOICES[0]
+    if value not in RUNTIME_CHOICES:
+        raise UsageError(f"{RUNTIME_VARIABLE}={value}: use one of {', '.join(RUNTIME_CHOICES)}")
+    return value
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve_until_interrupted(cloud: Any, console: Any) -> None:
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
     # Both explicitly: a background job starts with SIGINT ignored, and Ctrl-C must still work.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while cloud.running:
             time.sleep(0.5)

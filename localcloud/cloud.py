@@ -12,6 +12,14 @@ from localcloud.base import CREDENTIALS, Deployable
 from localcloud.ecr import LocalEcr
 from localcloud.ecr import responses as ecr_responses
 from localcloud.ecs import responses as ecs_responses
+from localcloud.ecs.runtime import (
+    DEFAULT_RUNTIME,
+    RUNTIME_CHOICES,
+    RuntimeChoice,
+    SimulatedRuntime,
+    TaskRuntime,
+    choose_runtime,
+)
 from localcloud.ecs.scheduler import Scheduler
 from localcloud.elbv2 import balancer as elbv2_balancer
 from localcloud.elbv2 import targets as elbv2_targets
@@ -21,6 +29,7 @@ from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
 from localcloud.iam import managed_policies
+from localcloud.vpc import ADDRESSES
 
 # moto's state is process-wide, so the lock, the scheduler and the faults are too: two
 # LocalCloud objects in one process serve the same AWS state on different ports. The faults are
@@ -66,6 +75,10 @@ _BACKGROUND_SCHEDULER = _SharedService(_SCHEDULER.start, _SCHEDULER.stop)
 _LOAD_BALANCING = _SharedService(_LOAD_BALANCER.start, _LOAD_BALANCER.stop)
 #: The local ECR's registry and proxy run while any LocalCloud does (one registry per process).
 _REGISTRY = _SharedService(_ECR.start, _ECR.stop)
+#: The task runtimes (the Docker agent's containers) live while any LocalCloud is started.
+_TASK_RUNTIMES = _SharedService(lambda: None, lambda: _close_runtimes())
+# The task runtimes made so far, by name (the scheduler runs one of them).
+_RUNTIMES: dict[str, TaskRuntime] = {"simulated": _SCHEDULER.runtime}
 
 
 class LocalCloud(Deployable):
@@ -81,8 +94,12 @@ class LocalCloud(Deployable):
             cloud.scheduler.tick()                  # one deterministic scheduler step
             cloud.load_balancer.endpoints()         # ALB listeners served on 127.0.0.1
 
-    *task_start_delay* is how long a task stays PENDING before it runs; *tick_interval* is
-    the period of the background scheduler thread (0 disables it: call ``scheduler.tick()``).
+    *task_start_delay* is how long a task stays PENDING before it is placed (then the runtime
+    pulls and starts it); *tick_interval* is the period of the background scheduler thread (0
+    disables it: call ``scheduler.tick()``). *runtime* runs the tasks' containers: ``simulated``
+    (the default: nothing runs), ``docker`` (real containers through the Docker Engine; a
+    ``LocalCloudError`` at ``start()`` when no daemon answers) or ``auto`` (docker when a daemon
+    answers); ``runtime`` says which was picked and why.
     A busy port raises ``LocalCloudError`` with a one-line message. moto's state is
     process-wide, so LocalClouds in one process share the AWS state, the scheduler (the last
     started sets its delays) and the faults.
@@ -95,20 +112,28 @@ class LocalCloud(Deployable):
         region: str = "us-east-1",
         task_start_delay: float = 1.0,
         tick_interval: float = 0.5,
+        runtime: str = DEFAULT_RUNTIME,
     ) -> None:
+        if runtime not in RUNTIME_CHOICES:
+            raise LocalCloudError(
+                f"runtime '{runtime}' is unknown; use one of {', '.join(RUNTIME_CHOICES)}"
+            )
         self.host = host
         self.region = region
         self.task_start_delay = task_start_delay
         self.tick_interval = tick_interval
         self._requested_port = port
+        self._requested_runtime = runtime
+        self._runtime: RuntimeChoice | None = None
         self._server: EmulatorServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> LocalCloud:
-        """Bind the port, start serving and start the scheduler thread."""
+        """Pick the runtime, bind the port, start serving and start the scheduler thread."""
         if self._server is not None:
             return self
+        choice = choose_runtime(self._requested_runtime)
         _moto_env.apply_late_settings()
         _install_fidelity_patches()
         _SCHEDULER.task_start_delay = self.task_start_delay
@@ -122,6 +147,8 @@ class LocalCloud(Deployable):
         )
         self._server = EmulatorServer(self.host, self._requested_port, app)
         self._server.start()
+        _TASK_RUNTIMES.join(self)
+        self._switch_runtime(choice)
         _LOAD_BALANCING.join(self)
         _REGISTRY.join(self)
         if self.tick_interval > 0:
@@ -129,10 +156,12 @@ class LocalCloud(Deployable):
         return self
 
     def stop(self) -> None:
-        """Stop the scheduler thread and the server, releasing the port."""
+        """Stop the scheduler thread and the server, releasing the port; the last LocalCloud
+        to stop removes the task runtimes' containers."""
         if self._server is None:
             return
         _BACKGROUND_SCHEDULER.leave(self)
+        _TASK_RUNTIMES.leave(self)
         _LOAD_BALANCING.leave(self)
         _REGISTRY.leave(self)
         self._server.stop()
@@ -179,6 +208,36 @@ class LocalCloud(Deployable):
         return _ECR
 
     @property
+    def runtime(self) -> RuntimeChoice:
+        """The task runtime picked at ``start()`` (or ``use_runtime``), and why."""
+        if self._runtime is None:
+            raise LocalCloudError("the local cloud is not started; call start() first")
+        return self._runtime
+
+    def use_runtime(self, requested: str) -> RuntimeChoice:
+        """Forget all state and run tasks in *requested* (auto, docker, simulated) from now on.
+
+        The runtime is process-wide, like the scheduler: every LocalCloud of the process uses
+        the last one chosen.
+        """
+        if requested not in RUNTIME_CHOICES:
+            raise LocalCloudError(
+                f"runtime '{requested}' is unknown; use one of {', '.join(RUNTIME_CHOICES)}"
+            )
+        self._switch_runtime(choose_runtime(requested))
+        self.reset()
+        return self.runtime
+
+    def _switch_runtime(self, choice: RuntimeChoice) -> None:
+        with _LOCK:
+            if _SCHEDULER.runtime.name != choice.name:
+                _SCHEDULER.forget()  # the old runtime's containers go
+                if choice.name not in _RUNTIMES:
+                    _RUNTIMES[choice.name] = _make_runtime(choice.name)
+                _SCHEDULER.runtime = _RUNTIMES[choice.name]
+        self._runtime = choice
+
+    @property
     def faults(self) -> Faults:
         """Fault injection (crash loop, capacity shortage, scale, unhealthy targets, throttling)."""
         return _FAULTS
@@ -197,6 +256,7 @@ class LocalCloud(Deployable):
         HEALTH.clear()
         _LOAD_BALANCER.sync()
         _ECR.forget_all()
+        ADDRESSES.clear()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
@@ -209,6 +269,29 @@ class LocalCloud(Deployable):
         }
         options.update(kwargs)
         return boto3.client(service_name, **options)
+
+
+def _make_runtime(name: str) -> TaskRuntime:
+    if name == "docker":
+        from localcloud.ecs.agent import DockerAgent  # the docker package loads only now
+
+        return DockerAgent(_LOCK)
+    return SimulatedRuntime()
+
+
+def _close_runtimes() -> None:
+    """Remove every container of every runtime and wait (outside the lock: the agent's stop
+    workers take it); the scheduler falls back to the simulated runtime."""
+    with _LOCK:
+        closing = [r for name, r in _RUNTIMES.items() if name != "simulated"]
+        if not closing:
+            return
+        _SCHEDULER.forget()
+        _SCHEDULER.runtime = _RUNTIMES["simulated"]
+        for runtime in closing:
+            del _RUNTIMES[runtime.name]
+    for runtime in closing:
+        runtime.close()
 
 
 def _install_fidelity_patches() -> None:

@@ -19,8 +19,14 @@ when unset, an embedded emulator starts on a free port (never 4566). The schedul
 exist only with this project's emulator (embedded, or ``python -m localcloud serve``); against
 LocalStack the tests that need them are skipped.
 
-ini options: ``localcloud_task_start_delay`` (seconds a task stays PENDING, default 0.2) and
-``localcloud_tick_interval`` (scheduler period, default 0.1).
+Task runtime: the ini option ``localcloud_runtime`` (``simulated``, the default: hermetic;
+``docker``; ``auto``) is the session's; a test or module opts in to another by overriding the
+``localcloud_runtime`` fixture (``return "docker"``), and ``local_cloud`` then runs its tasks
+as real containers. At the end of the session, containers of this process's local clouds still
+present are removed and fail the session (``pytest_sessionfinish``).
+
+ini options: ``localcloud_task_start_delay`` (seconds a task stays PENDING, default 0.2),
+``localcloud_tick_interval`` (scheduler period, default 0.1) and ``localcloud_runtime``.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "localcloud_tick_interval", "period of the simulated ECS scheduler, seconds", default="0.1"
+    )
+    parser.addini(
+        "localcloud_runtime",
+        "what runs the tasks' containers: simulated, docker or auto",
+        default="simulated",
     )
 
 
@@ -89,7 +100,7 @@ def _local_cloud_session(pytestconfig: pytest.Config) -> Iterator[Any]:
         port=0,
         task_start_delay=float(pytestconfig.getini("localcloud_task_start_delay")),
         tick_interval=float(pytestconfig.getini("localcloud_tick_interval")),
-    )
+    )  # the runtime is each test's: ``local_cloud`` switches to ``localcloud_runtime``
     cloud.start()
     try:
         yield cloud
@@ -98,10 +109,57 @@ def _local_cloud_session(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture
-def local_cloud(_local_cloud_session: Any) -> Any:
-    """The session's local cloud, reset for this test."""
-    _local_cloud_session.reset()
-    return _local_cloud_session
+def localcloud_runtime(pytestconfig: pytest.Config) -> str:
+    """The task runtime of ``local_cloud`` (ini ``localcloud_runtime``); override to opt in."""
+    return str(pytestconfig.getini("localcloud_runtime"))
+
+
+@pytest.fixture
+def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
+    """The session's local cloud, reset for this test, running *localcloud_runtime*."""
+    cloud = _local_cloud_session
+    if isinstance(cloud, RemoteCloud):
+        if localcloud_runtime == "docker":
+            pytest.skip("the docker runtime needs the embedded local cloud, not an endpoint")
+        cloud.reset()
+        return cloud
+    from localcloud.ecs.runtime import choose_runtime
+
+    try:
+        wanted = choose_runtime(localcloud_runtime).name
+    except (LocalCloudError, ValueError) as exc:
+        pytest.fail(f"localcloud_runtime={localcloud_runtime}: {exc}", pytrace=False)
+    if cloud.scheduler.runtime.name != wanted:  # process-wide: another LocalCloud may switch it
+        cloud.use_runtime(wanted)
+    else:
+        cloud.reset()
+    return cloud
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if this process's local clouds left containers (and remove them)."""
+    import sys
+
+    if "localcloud.ecs.agent" not in sys.modules:
+        return  # no Docker agent ever ran in this process
+    import docker
+
+    from localcloud.ecs.agent import containers_of_this_process
+
+    client = docker.from_env()
+    try:
+        left = containers_of_this_process(client)
+        for container in left:
+            container.remove(force=True)
+    finally:
+        client.close()
+    if left:
+        names = ", ".join(c.name for c in left)
+        session.config.get_terminal_writer().line(
+            f"localcloud: {len(left)} container(s) left after the session, removed: {names}",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

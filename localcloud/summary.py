@@ -91,6 +91,7 @@ def print_summary(
     for dns_name, port, url in listener_urls(cloud):
         table.add_row("listener", f"{url}  (local load balancer: {dns_name}:{port})")
     table.add_row("endpoint", cloud.endpoint_url)
+    table.add_row("runtime", cloud.runtime.line())
     table.add_row(
         "resources",
         f"{len(custom)} AWS resources in {components} components, created in "

@@ -46,16 +46,6 @@ def demo_plan(stack_config: Path, overrides: dict[str, Any]) -> tuple[str | None
     return str(value("image_tag") or field_default("image_tag", AppSettings)), ""
 
 
-def docker_runtime(runtime: str) -> tuple[bool, str]:
-    """Whether tasks run as containers for *runtime* (``auto|docker|simulated``), and why."""
-    if runtime == "simulated":
-        return False, "--runtime simulated"
-    from localcloud.dockerd import daemon_status
-
-    status = daemon_status()
-    return status.available, status.reason
-
-
 class DemoPublisher:
     """Pushes the built demo image to each ECR repository the deploy creates (``on_created``)."""
 
@@ -94,13 +84,13 @@ class DemoPublisher:
 
 @contextmanager
 def demo_image_step(
-    cloud: Any, stack_config: Path, overrides: dict[str, Any], runtime: str, console: Any
+    cloud: Any, stack_config: Path, overrides: dict[str, Any], console: Any
 ) -> Iterator[DemoPublisher | None]:
-    """Around the deploy: build the demo image and yield its publisher, or say why not and
-    yield None. A failed push is raised as its own one-line ``LocalCloudError``."""
-    docker, why = docker_runtime(runtime)
-    if not docker:
-        console.print(REAL_CONTAINERS_HINT.format(reason=why), markup=False)
+    """Around the deploy: build the demo image and yield its publisher when the cloud runs tasks
+    as containers (``cloud.runtime``), or say why not and yield None. A failed push is raised
+    as its own one-line ``LocalCloudError``."""
+    if cloud.runtime.name != "docker":
+        console.print(REAL_CONTAINERS_HINT.format(reason=cloud.runtime.reason), markup=False)
         yield None
         return
     tag, why = demo_plan(stack_config, overrides)

@@ -1,7 +1,9 @@
-"""The ECS state the scheduler keeps beside moto's: the simulated task and its bookkeeping.
+"""The ECS state the scheduler keeps beside moto's: the task, its containers and the bookkeeping.
 
-``SimTask`` is what DescribeTasks shows; ``DeploymentState`` and ``ServiceState`` are what ECS
-tracks about deployments and services but does not show.
+``SimTask`` (with one ``TaskContainer`` per container definition) is what DescribeTasks shows,
+whichever runtime runs it, and ``TaskObservation`` what a runtime reports of its containers;
+``DeploymentState`` and ``ServiceState`` are what ECS tracks about deployments and services but
+does not show.
 """
 
 from __future__ import annotations
@@ -12,11 +14,65 @@ from typing import Any
 
 from moto.backends import get_backend
 from moto.core.utils import utcnow
-from moto.ecs.models import Container, Service, Task
+from moto.ecs.models import Service, Task
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.managed_state_model import ManagedState
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
+
+
+@dataclass(frozen=True)
+class ContainerObservation:
+    """What one container is doing: ``last_status`` PENDING | RUNNING | STOPPED."""
+
+    last_status: str
+    health_status: str = "UNKNOWN"
+    exit_code: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskObservation:
+    """What a task's containers are doing, by container name.
+
+    ``last_status`` is PENDING (pulling, starting), RUNNING (every container started) or
+    STOPPED (it stopped on its own: *stopped_reason* and *stop_code* say why, as ECS would).
+    """
+
+    last_status: str
+    containers: dict[str, ContainerObservation] = field(default_factory=dict)
+    stopped_reason: str | None = None
+    stop_code: str | None = None
+
+
+#: ECS's default and largest ``stopTimeout`` of a Fargate container, seconds.
+DEFAULT_STOP_TIMEOUT = 30
+MAX_STOP_TIMEOUT = 120
+
+
+class TaskContainer:
+    """One container of a task as DescribeTasks shows it (ARNs in AWS's format).
+
+    ``exit_code`` stays None (absent from the answer) until the container stopped.
+    """
+
+    def __init__(self, task: SimTask, definition: dict[str, Any]) -> None:
+        self.container_arn = (
+            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/"
+            f"{task.cluster_name}/{task.id}/{mock_random.uuid4()}"
+        )
+        self.task_arn = task.task_arn
+        self.name = definition.get("name")
+        self.image = definition.get("image")
+        self.cpu = str(definition.get("cpu", 0))
+        self.memory = str(definition["memory"]) if definition.get("memory") else None
+        self.essential = definition.get("essential", True) is not False
+        self.has_health_check = bool(definition.get("healthCheck"))
+        self.last_status = "PENDING"
+        self.health_status = "UNKNOWN"
+        self.exit_code: int | None = None
+        self.reason: str | None = None
+        self.network_interfaces: list[dict[str, Any]] = []
 
 
 class SimTask(Task):
@@ -43,17 +99,16 @@ class SimTask(Task):
         ManagedState.__init__(self, model_name="ecs::task", transitions=[("PENDING", "PENDING")])
         now = utcnow()
         self._sim_status = "PENDING"
-        self.id = str(mock_random.uuid4())
+        self.id = mock_random.uuid4().hex  # 32 hex characters, as ECS's task ids
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
         self.container_instance_arn = None
         self.desired_status = "RUNNING"
         self.task_definition_arn = task_definition.arn
         self.overrides: dict[str, Any] = {}
-        self.containers = [Container(task_definition)]
         self.started_by = deployment_id
         self.tags = tags
-        self.launch_type = "" if capacity_provider_name else (service.launch_type or "FARGATE")
+        self.launch_type = service.launch_type or "FARGATE"  # FARGATE_SPOT tasks too
         self.capacity_provider_name = capacity_provider_name
         self.platform_version = service.platform_version or "1.4.0"
         self.platform_family = "Linux"
@@ -67,16 +122,20 @@ class SimTask(Task):
         self.network_configuration = service.network_configuration
         self.cpu = task_definition.cpu
         self.memory = task_definition.memory
-        self.has_health_check = bool(task_definition.container_definitions[0].get("healthCheck"))
+        self.stop_timeout = stop_timeout(task_definition)
         self.deployment_id = deployment_id
         self.ready_at = ready_at
         self.created_at = now
         self.pull_started_at = now
         self.connectivity = "CONNECTED"
         self.health_status = "UNKNOWN"
-        self.containers[0].health_status = "UNKNOWN"
+        self.containers = [TaskContainer(self, d) for d in task_definition.container_definitions]
         self.version = 1
         self.has_run = False
+        self.runtime_started = False
+        self.container_definitions: list[dict[str, Any]] = list(
+            task_definition.container_definitions
+        )
         self.private_ip: str | None = None
         self.eni_id: str | None = None
         if subnet_id:
@@ -94,20 +153,41 @@ class SimTask(Task):
         """No-op: the scheduler, not DescribeTasks, moves the task along."""
 
     def run(self) -> None:
-        """PENDING -> RUNNING: the image is pulled and the container started."""
+        """PENDING -> RUNNING: the images are pulled and the containers started."""
         now = utcnow()
         self.status = "RUNNING"
         self.has_run = True
         self.pull_stopped_at = now
         self.started_at = now
-        self.health_status = "HEALTHY" if self.has_health_check else "UNKNOWN"
-        self.containers[0].health_status = self.health_status
-        self.containers[0].last_status = "RUNNING"
+
+    def observe(self, observation: TaskObservation) -> None:
+        """Show what the runtime sees: each container's status, health and exit code, and the
+        task's health (UNHEALTHY if an essential container is, HEALTHY once all essential
+        containers with a health check are)."""
+        for container in self.containers:
+            seen = observation.containers.get(container.name)
+            if seen is None:
+                continue
+            container.last_status = seen.last_status
+            container.health_status = seen.health_status
+            if seen.exit_code is not None:
+                container.exit_code = seen.exit_code
+            if seen.reason:
+                container.reason = seen.reason
+        checked = [c for c in self.containers if c.essential and c.has_health_check]
+        statuses = {c.health_status for c in checked}
+        if "UNHEALTHY" in statuses:
+            self.health_status = "UNHEALTHY"
+        elif checked and statuses == {"HEALTHY"}:
+            self.health_status = "HEALTHY"
+        else:
+            self.health_status = "UNKNOWN"
 
     def crash(self, reason: str) -> None:
-        """The essential container exits with code 1 while starting (the task is then stopped)."""
-        self.containers[0].exitCode = 1
-        self.containers[0].reason = reason
+        """The essential container exits with code 1 while starting (the crash-loop fault)."""
+        essential = next(c for c in self.containers if c.essential)
+        essential.exit_code = 1
+        essential.reason = reason
 
     def begin_stopping(self, reason: str, stop_code: str) -> None:
         """desiredStatus STOPPED with its reason; lastStatus stays while its targets drain."""
@@ -126,7 +206,10 @@ class SimTask(Task):
         self.stop_code = stop_code
         self.stopping_at = self.execution_stopped_at = self.stopped_at = now
         self.connectivity = "DISCONNECTED"
-        self.containers[0].last_status = "STOPPED"
+        for container in self.containers:
+            container.last_status = "STOPPED"
+        for attachment in self.attachments:
+            attachment["status"] = "DELETED"
         self._release_eni()
 
     def _attach_eni(self, subnet_id: str) -> None:
@@ -161,15 +244,27 @@ class SimTask(Task):
                 ],
             }
         )
-        self.containers[0].network_interfaces = [
-            {"attachmentId": attachment_id, "privateIpv4Address": address}
-        ]
+        for container in self.containers:
+            container.network_interfaces = [
+                {"attachmentId": attachment_id, "privateIpv4Address": address}
+            ]
 
     def _release_eni(self) -> None:
         ec2 = get_backend("ec2")[self._account_id][self.region_name]
         eni = ec2.enis.pop(self.eni_id, None) if self.eni_id else None
         if eni is not None and self.private_ip:
             eni.subnet.del_subnet_ip(self.private_ip)
+
+
+def stop_timeout(task_definition: Any) -> int:
+    """Seconds ECS waits after SIGTERM before it kills a task's containers: the largest
+    ``stopTimeout`` of its containers (default 30, at most 120, as on Fargate)."""
+    timeouts = [
+        int(d["stopTimeout"])
+        for d in task_definition.container_definitions
+        if d.get("stopTimeout") is not None
+    ]
+    return min(max(timeouts, default=DEFAULT_STOP_TIMEOUT), MAX_STOP_TIMEOUT)
 
 
 @dataclass

@@ -7,8 +7,9 @@ moto's own behaviour. Each patch wraps one moto method and says which AWS behavi
 - CreateService keeps the fields moto drops (deploymentConfiguration with the circuit
   breaker, healthCheckGracePeriodSeconds, enableExecuteCommand, enableECSManagedTags,
   capacityProviderStrategy), defaults a missing awsvpc securityGroups to the VPC's default
-  group like AWS (moto answers 500), and hands the new service to the scheduler instead of
-  pretending its tasks run.
+  group like AWS (moto answers 500), records ``createdAt`` and ``createdBy`` (the account's
+  root, whose test credentials every caller signs with), and hands the new service to the
+  scheduler instead of pretending its tasks run.
 - UpdateService no longer jumps runningCount to desiredCount; a new task definition or
   forceNewDeployment starts a new PRIMARY deployment.
 - ListTasks filters by serviceName and, like AWS, lists only desiredStatus RUNNING tasks
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.backends import get_backend
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
@@ -89,6 +91,8 @@ def _create_service(original: Any) -> Any:
         service = self.ecs_backend._get_service(
             self._get_param("cluster", "default"), self._get_param("serviceName")
         )
+        service.created_at = utcnow()
+        service.created_by = f"arn:aws:iam::{self.current_account}:root"
         for field, attribute in _KEPT_SERVICE_FIELDS.items():
             value = self._get_param(field)
             if value is not None:

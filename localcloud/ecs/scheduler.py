@@ -7,9 +7,14 @@ the ECS deployment controller, the scheduler
    loop armed since the PRIMARY deployment started rolls out a new, broken deployment
    (``act_on_faults()``, which the faults' owner subscribes, does it at once, and applies
    out-of-band desiredCounts);
-1. moves PENDING tasks whose start delay has passed to RUNNING (registering the task's ENI
-   address in the service's target groups) - or, under a fault, stops them (crash loop) or
-   leaves them PENDING (capacity shortage);
+1. starts PENDING tasks whose start delay has passed in the task runtime
+   (``localcloud.ecs.runtime``: simulated, or real containers) and moves them to RUNNING once
+   the runtime says their containers run (registering the task's ENI address in the service's
+   target groups) - or, under a fault, stops them (crash loop) or leaves them PENDING
+   (capacity shortage); a task the runtime reports STOPPED before it ran (an image that cannot
+   be pulled) is a failed task for the circuit breaker;
+1b. watches RUNNING tasks: one whose essential container exited stops
+   (``EssentialContainerExited``), one whose essential container turned UNHEALTHY is replaced;
 2. rolls the service as ECS does: stops the PRIMARY's surplus (PENDING first), retires tasks
    of older deployments while at least minimumHealthyPercent of desiredCount stay RUNNING and
    healthy (behind a load balancer: their target is healthy), and launches tasks for the
@@ -24,12 +29,13 @@ the ECS deployment controller, the scheduler
 
 Every way a task stops (StopTask, scaling in, a retired deployment, a crash, a Spot
 interruption, the service deleted, failed ELB health checks) goes through ``_finish_tasks``, so a
-stopped task looks the same whichever way it stopped. A task that ran behind a load balancer
-first drains: its targets are ``draining`` for the target group's deregistration delay while the
-task shows lastStatus RUNNING and desiredStatus STOPPED (it no longer counts as running); the
-tick after the delay passed stops it (``_stop_drained_tasks``). It reads and changes moto's
-backends directly (the emulator shares its process), always under the emulator's request lock,
-so API calls see each tick whole.
+stopped task looks the same whichever way it stopped; when it finally stops, the runtime stops
+its containers. A task that ran behind a load balancer first drains: its targets are
+``draining`` for the target group's deregistration delay while the task shows lastStatus
+RUNNING and desiredStatus STOPPED (it no longer counts as running); the tick after the delay
+passed stops it (``_stop_drained_tasks``). It reads and changes moto's backends directly (the
+emulator shares its process), always under the emulator's request lock, so API calls see each
+tick whole.
 """
 
 from __future__ import annotations
@@ -48,7 +54,13 @@ from moto.ecs.models import Service
 from moto.moto_api._internal import mock_random
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
-from localcloud.ecs.models import DeploymentState, ServiceState, SimTask
+from localcloud.ecs.models import DeploymentState, ServiceState, SimTask, TaskObservation
+from localcloud.ecs.runtime import (
+    ESSENTIAL_CONTAINER_EXITED,
+    FAILED_CONTAINER_HEALTH_CHECKS,
+    SimulatedRuntime,
+    TaskRuntime,
+)
 from localcloud.elbv2 import targets
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
@@ -74,7 +86,9 @@ class Scheduler:
 
     ``tick()`` runs one synchronous reconciliation step of every service; ``start()`` runs it
     every *tick_interval* seconds in a background thread. All work happens under *lock*, the
-    emulator's request lock. *faults* is the armed-fault state it reads.
+    emulator's request lock. *faults* is the armed-fault state it reads; *runtime* runs the
+    tasks' containers (``SimulatedRuntime`` unless given; ``runtime`` may be replaced while no
+    task lives, e.g. right after ``forget()``).
     """
 
     def __init__(
@@ -84,8 +98,10 @@ class Scheduler:
         task_start_delay: float = 1.0,
         tick_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        runtime: TaskRuntime | None = None,
     ) -> None:
         self.lock = lock
+        self.runtime: TaskRuntime = runtime or SimulatedRuntime()
         self.faults = faults
         self.task_start_delay = task_start_delay
         self.tick_interval = tick_interval
@@ -114,8 +130,9 @@ class Scheduler:
             self._thread = None
 
     def forget(self) -> None:
-        """Drop all bookkeeping (after moto's state was reset)."""
+        """Drop all bookkeeping (after moto's state was reset); the runtime's containers go."""
         with self.lock:
+            self.runtime.forget()
             self._services.clear()
             self._deployments.clear()
 
@@ -180,6 +197,7 @@ class Scheduler:
         self._interrupt_spot_tasks_on_shortage(backend, service, state)
         self._advance_pending(backend, service, state, now)
         self._replace_tasks_failing_elb_health_checks(backend, service, state, now)
+        self._watch_running(backend, service, state)
         self._scale(backend, service, state, now)
         self._advance_pending(backend, service, state, now)
         self._update_counts(service, state)
@@ -191,8 +209,9 @@ class Scheduler:
             state = self._services[key] = ServiceState()
         # A task moto no longer knows (its cluster or the whole state was reset) is gone.
         known = backend.tasks.get(service.cluster_name, {})
-        state.live = [t for t in state.live if known.get(t.task_arn) is t]
-        state.draining = [t for t in state.draining if known.get(t.task_arn) is t]
+        for gone in [t for t in state.live + state.draining if known.get(t.task_arn) is not t]:
+            self.runtime.stop(gone)
+            (state.live if gone in state.live else state.draining).remove(gone)
         return state
 
     def _roll_out_crash_loop(self, backend: Any, service: Service) -> bool:
@@ -254,22 +273,72 @@ class Scheduler:
     def _advance_pending(
         self, backend: Any, service: Service, state: ServiceState, now: float
     ) -> None:
-        """PENDING tasks whose start delay passed: RUNNING, or crash, or stay (no capacity)."""
+        """PENDING tasks whose start delay passed: started in the runtime and RUNNING once their
+        containers run, or failed (crash loop, an image that cannot be pulled), or left PENDING
+        (no capacity)."""
         crash = self.faults.crash_loop_of(service.cluster_name, service.name)
         shortage = self.faults.has_capacity_shortage(service.cluster_name, service.name)
         placed_blocked = False
         for task in [t for t in state.live if t.status == "PENDING" and now >= t.ready_at]:
-            if shortage:
+            if shortage and not task.runtime_started:
                 placed_blocked = True
             elif crash is not None and self._deployment(task.deployment_id).broken:
                 self._crash(backend, service, state, task, crash.reason)
             else:
-                self._run(backend, service, task)
+                self._start_in_runtime(backend, service, state, task)
         if placed_blocked:
             self._event_once(
                 service,
                 f"(service {service.name}) was unable to place a task. Reason: {CAPACITY_MESSAGE}",
             )
+
+    def _start_in_runtime(
+        self, backend: Any, service: Service, state: ServiceState, task: SimTask
+    ) -> None:
+        if not task.runtime_started:
+            task.runtime_started = True
+            self.runtime.start(task)
+        observation = self.runtime.observe(task)
+        task.observe(observation)
+        if observation.last_status == "RUNNING":
+            self._run(backend, service, task)
+        elif observation.last_status == "STOPPED":
+            self._fail(backend, service, state, task, observation)
+
+    def _watch_running(self, backend: Any, service: Service, state: ServiceState) -> None:
+        """RUNNING tasks whose essential container exited stop; UNHEALTHY ones are replaced."""
+        for task in [t for t in state.live if t.status == "RUNNING"]:
+            observation = self.runtime.observe(task)
+            task.observe(observation)
+            if observation.last_status == "STOPPED":
+                self._finish_tasks(
+                    backend,
+                    service,
+                    state,
+                    [task],
+                    observation.stopped_reason or ESSENTIAL_CONTAINER_EXITED,
+                    observation.stop_code or "EssentialContainerExited",
+                )
+            elif task.health_status == "UNHEALTHY":
+                self._finish_tasks(backend, service, state, [task], FAILED_CONTAINER_HEALTH_CHECKS)
+
+    def _fail(
+        self,
+        backend: Any,
+        service: Service,
+        state: ServiceState,
+        task: SimTask,
+        observation: TaskObservation,
+    ) -> None:
+        """A task the runtime stopped before it ran: a failed task for the circuit breaker."""
+        self._count_failure(
+            backend,
+            service,
+            state,
+            task,
+            observation.stopped_reason or ESSENTIAL_CONTAINER_EXITED,
+            observation.stop_code or "TaskFailedToStart",
+        )
 
     def _deployment(self, deployment_id: str) -> DeploymentState:
         return self._deployments.setdefault(deployment_id, DeploymentState())
@@ -422,7 +491,19 @@ class Scheduler:
         self, backend: Any, service: Service, state: ServiceState, task: SimTask, reason: str
     ) -> None:
         task.crash(reason)
-        self._finish_tasks(backend, service, state, [task], reason, "EssentialContainerExited")
+        self._count_failure(backend, service, state, task, reason, "EssentialContainerExited")
+
+    def _count_failure(
+        self,
+        backend: Any,
+        service: Service,
+        state: ServiceState,
+        task: SimTask,
+        reason: str,
+        stop_code: str,
+    ) -> None:
+        """Stop a task that failed to start and count it; the circuit breaker may trip."""
+        self._finish_tasks(backend, service, state, [task], reason, stop_code)
         if self._deployment(task.deployment_id).evaluating_failures:
             self._count_failed_task(service, state, task.deployment_id)
 
@@ -573,6 +654,8 @@ class Scheduler:
             return
         was_running = [t for t in tasks if t.has_run]
         for task in tasks:
+            if task.runtime_started:
+                self.runtime.stop(task)
             task.finish(task.stopped_reason, task.stop_code)
             state.stopped.append(task.task_arn)
         cluster_tasks = backend.tasks.get(service.cluster_name, {})

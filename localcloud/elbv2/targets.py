@@ -13,6 +13,8 @@
   makes the first *count* serving targets (registration order, draining ones skipped)
   ``unhealthy`` with the fault's reason and its AWS description. Like every fidelity patch it
   acts only on the emulator's own requests (``serving_emulator_request``).
+  ``HealthCheckPort`` is the port checked (the target's own with ``traffic-port``), not moto's
+  literal ``traffic-port``.
 """
 
 from __future__ import annotations
@@ -179,6 +181,8 @@ def _health_for(original: Any) -> Any:
         registered = self.targets.get(target["Id"])
         if not serving_emulator_request() or registered is None:
             return status
+        if status.health_check_port == "traffic-port":
+            status.health_check_port = str(target["Port"])
         if HEALTH.draining(self.arn, target["Id"]):
             return _status(status, "draining", DEREGISTRATION_IN_PROGRESS)
         if ADDRESSES.resolve(target["Id"], int(registered["Port"])) is not None:

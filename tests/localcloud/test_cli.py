@@ -35,11 +35,12 @@ def assert_port_free(port: int) -> None:
 
 
 def cli_env() -> dict[str, str]:
-    """The environment of a CLI subprocess: this checkout's code wherever it runs, no endpoint."""
+    """The environment of a CLI subprocess: this checkout's code wherever it runs, no endpoint,
+    the simulated runtime (the stacks' images are not in any registry here)."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
     }
-    return {**env, "PYTHONPATH": str(PROJECT), "COLUMNS": "120"}
+    return {**env, "PYTHONPATH": str(PROJECT), "COLUMNS": "120", "LOCALCLOUD_RUNTIME": "simulated"}
 
 
 def localcloud(

@@ -12,6 +12,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.console import Console
 from localcloud import LocalCloud
 from localcloud.demo import image as demo_image
 from localcloud.demo.step import REAL_CONTAINERS_HINT, demo_image_step, demo_plan
+from localcloud.ecs.runtime import RuntimeChoice
 from localcloud.errors import LocalCloudError
 from tests.localcloud.test_cli import cli_env, free_port
 
@@ -140,9 +142,10 @@ def test_the_demo_goes_to_the_stacks_own_repository_under_its_image_tag(tmp_path
 def test_simulated_tasks_get_no_demo_image_and_a_hint():
     printed = io.StringIO()
     console = Console(file=printed, width=200)
-    with demo_image_step(None, STACK, {}, "simulated", console) as publisher:
+    choice = RuntimeChoice("simulated", "asked for; no containers run")
+    with demo_image_step(SimpleNamespace(runtime=choice), STACK, {}, console) as publisher:
         assert publisher is None
-    assert printed.getvalue() == REAL_CONTAINERS_HINT.format(reason="--runtime simulated") + "\n"
+    assert printed.getvalue() == REAL_CONTAINERS_HINT.format(reason=choice.reason) + "\n"
 
 
 @pytest.mark.docker

@@ -52,6 +52,7 @@ def tree_lines(stdout: str) -> list[tuple[str, str]]:
 def test_make_up_passes_port_serve_and_args_to_localcloud_up(tmp_path):
     assert make_up_command()[-2:] == ["localcloud", "up"]
     assert make_up_command(SERVE="1")[-3:] == ["localcloud", "up", "--serve"]
+    assert make_up_command(RUNTIME="docker")[-4:] == ["localcloud", "up", "--runtime", "docker"]
     port = free_port()
     outputs = tmp_path / "outputs.json"
     args = f"--config fargate-app:desiredCount=3 --outputs {outputs} {' '.join(FAST)}"
@@ -88,9 +89,10 @@ def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_pa
         lines = rest.splitlines()
         serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
         deploying = next(i for i, line in enumerate(lines) if line.startswith("deploying "))
+        assert lines[serving + 1] == "runtime  simulated (asked for; no containers run)"
         before_deploy = ("local ECR: ", "demo image ", "no demo image: ", "tasks are simulated ")
-        assert serving < deploying
-        assert all(line.startswith(before_deploy) for line in lines[serving + 1 : deploying])
+        assert serving + 1 < deploying
+        assert all(line.startswith(before_deploy) for line in lines[serving + 2 : deploying])
         print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
         # The summary lists the local URL of the stack's ALB listener; the endpoints file
         # next to the outputs went with the emulator.

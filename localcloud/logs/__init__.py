@@ -1,0 +1,1 @@
+"""CloudWatch Logs as the local cloud's containers write to it (``awslogs``)."""
