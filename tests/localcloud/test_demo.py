@@ -154,7 +154,8 @@ def test_up_pushes_the_demo_to_the_stacks_repository_and_it_serves(docker_client
     outputs = tmp_path / "outputs.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(port),
-         "--outputs", str(outputs), "--task-start-delay", "0.2", "--tick-interval", "0.1"],
+         "--outputs", str(outputs), "--task-start-delay", "0.2", "--tick-interval", "0.1",
+         "--runtime", "docker"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
     )  # fmt: skip
     try:
@@ -166,7 +167,7 @@ def test_up_pushes_the_demo_to_the_stacks_repository_and_it_serves(docker_client
         written = json.loads(outputs.read_text())
         uri = written["repository_url"]
         assert uri.startswith("127.0.0.1:")
-        assert any(line.startswith(f"demo image pushed to {uri}:1.0.0 (") for line in lines)
+        assert any(line.startswith(f"demo image pushed to {uri}:1.0.0 (") for line in lines), lines
         import boto3
 
         ecr = boto3.client(
