@@ -39,8 +39,18 @@ def localcloud_runtime() -> str:
     return "docker"
 
 
+@pytest.fixture
+def image_tags(docker_client) -> list[str]:
+    """Image tags the test makes; removed after its containers are gone."""
+    tags: list[str] = []
+    yield tags
+    for tag in tags:
+        if docker_client.images.list(name=tag):
+            docker_client.images.remove(tag, force=True)
+
+
 @pytest.fixture(autouse=True)
-def _no_container_after_the_test(local_cloud, docker_client):
+def _no_container_after_the_test(image_tags, local_cloud, docker_client):
     """Each test ends with its containers gone, so the next one starts on a quiet engine."""
     yield
     local_cloud.use_runtime("simulated")
@@ -183,9 +193,10 @@ def test_an_essential_container_exiting_with_code_3_stops_the_task_with_it(
 
 
 def test_a_pushed_image_runs_and_an_unpushed_tag_fails_and_trips_the_circuit_breaker(
-    aws_client, run_service, busybox_image, registry, docker_client
+    aws_client, run_service, busybox_image, registry, docker_client, image_tags
 ):
     pushed = f"{registry}/web"
+    image_tags.append(f"{pushed}:v1")
     docker_client.images.get(busybox_image).tag(pushed, "v1")
     docker_client.images.push(pushed, "v1")
     docker_client.images.remove(f"{pushed}:v1")  # the agent has to pull it from the registry
@@ -195,7 +206,6 @@ def test_a_pushed_image_runs_and_an_unpushed_tag_fails_and_trips_the_circuit_bre
     ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     host, port = ADDRESSES.resolve(ip, 8080)
     assert wait_for("an answer", lambda: _try_get(f"http://{host}:{port}/"))[0] == 200
-    docker_client.images.remove(f"{pushed}:v1", force=True)
 
     aws_client("ecs").register_task_definition(
         family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
