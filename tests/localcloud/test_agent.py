@@ -39,18 +39,8 @@ def localcloud_runtime() -> str:
     return "docker"
 
 
-@pytest.fixture
-def image_tags(docker_client) -> list[str]:
-    """Image tags the test makes; removed after its containers are gone."""
-    tags: list[str] = []
-    yield tags
-    for tag in tags:
-        if docker_client.images.list(name=tag):
-            docker_client.images.remove(tag, force=True)
-
-
 @pytest.fixture(autouse=True)
-def _no_container_after_the_test(image_tags, local_cloud, docker_client):
+def _no_container_after_the_test(local_cloud, docker_client):
     """Each test ends with its containers gone, so the next one starts on a quiet engine."""
     yield
     local_cloud.use_runtime("simulated")
@@ -193,10 +183,9 @@ def test_an_essential_container_exiting_with_code_3_stops_the_task_with_it(
 
 
 def test_a_pushed_image_runs_and_an_unpushed_tag_fails_and_trips_the_circuit_breaker(
-    aws_client, run_service, busybox_image, registry, docker_client, image_tags
+    aws_client, run_service, busybox_image, registry, docker_client
 ):
     pushed = f"{registry}/web"
-    image_tags.append(f"{pushed}:v1")
     docker_client.images.get(busybox_image).tag(pushed, "v1")
     docker_client.images.push(pushed, "v1")
     docker_client.images.remove(f"{pushed}:v1")  # the agent has to pull it from the registry
