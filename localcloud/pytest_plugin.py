@@ -116,7 +116,8 @@ def localcloud_runtime(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture
 def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
-    """The session's local cloud, reset for this test, running *localcloud_runtime*."""
+    """The session's local cloud, reset for this test, running *localcloud_runtime* with the
+    session's task start delay."""
     cloud = _local_cloud_session
     if isinstance(cloud, RemoteCloud):
         if localcloud_runtime == "docker":
@@ -129,7 +130,10 @@ def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
         wanted = choose_runtime(localcloud_runtime).name
     except (LocalCloudError, ValueError) as exc:
         pytest.fail(f"localcloud_runtime={localcloud_runtime}: {exc}", pytrace=False)
-    if cloud.scheduler.runtime.name != wanted:  # process-wide: another LocalCloud may switch it
+    # The scheduler is process-wide: a LocalCloud a test started may have changed its runtime
+    # and delays; each test gets the session's own.
+    cloud.scheduler.task_start_delay = cloud.task_start_delay
+    if cloud.scheduler.runtime.name != wanted:
         cloud.use_runtime(wanted)
     else:
         cloud.reset()

@@ -75,15 +75,17 @@ def docker_client():
 @pytest.fixture(scope="session")
 def busybox_image(_local_cloud_session, docker_client, tmp_path_factory):
     """A 2 MB image built here FROM scratch: busybox httpd on 8080 serving ``hello``; removed
-    at the end of the session, after the containers that ran it. Its tag is unique to this
-    process."""
+    at the end of the session with every tag tests gave it, after the containers that ran it.
+    Its tag is unique to this process."""
     context = tmp_path_factory.mktemp("busybox-image")
     shutil.copy(BUSYBOX, context / "busybox")
     (context / "www").mkdir()
     (context / "www" / "index.html").write_text("hello from the task\n")
     (context / "Dockerfile").write_text(DOCKERFILE)
     tag = f"localcloud-test-busybox:{os.getpid()}"
-    docker_client.images.build(path=str(context), tag=tag, labels={TEST_LABEL: "true"}, rm=True)
+    image, _ = docker_client.images.build(
+        path=str(context), tag=tag, labels={TEST_LABEL: "true"}, rm=True
+    )
     yield tag
     # Before the image: the containers still running it (the session's cloud stops after this).
     _local_cloud_session.use_runtime("simulated")
@@ -92,7 +94,7 @@ def busybox_image(_local_cloud_session, docker_client, tmp_path_factory):
         all=True, filters={"ancestor": tag}
     ):
         time.sleep(0.2)
-    docker_client.images.remove(tag, force=True)
+    docker_client.images.remove(image.id, force=True)  # every tag a test gave it, too
 
 
 @pytest.fixture(scope="session")

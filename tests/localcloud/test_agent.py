@@ -195,7 +195,6 @@ def test_a_pushed_image_runs_and_an_unpushed_tag_fails_and_trips_the_circuit_bre
     ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     host, port = ADDRESSES.resolve(ip, 8080)
     assert wait_for("an answer", lambda: _try_get(f"http://{host}:{port}/"))[0] == 200
-    docker_client.images.remove(f"{pushed}:v1", force=True)
 
     aws_client("ecs").register_task_definition(
         family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
