@@ -145,6 +145,11 @@ def test_serve_runs_until_interrupted_and_releases_the_port():
                 time.sleep(0.1)
         assert remote.is_localcloud
         assert remote.client("ecs").list_clusters()["clusterArns"] == []
+        # The API answers before the rest starts (registry, load balancer): interrupt once the
+        # emulator says it serves until Ctrl-C, as a user would.
+        for line in server.stdout:
+            if line.startswith("serving until Ctrl-C"):
+                break
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
         out = server.stdout.read()
