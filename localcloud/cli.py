@@ -31,7 +31,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -264,8 +264,9 @@ def _up(args: argparse.Namespace) -> int:
         console.print(f"outputs written to {path} (the shape of `pulumi stack output --json`)")
         print_summary(console, cloud, result, sweep, path, time.monotonic() - started)
         if args.serve:
-            _print_how_to_reach(console, cloud, path)
-            _serve_until_interrupted(cloud, console)
+            _serve_until_interrupted(
+                cloud, console, lambda: _print_how_to_reach(console, cloud, path)
+            )
     return 0
 
 
@@ -344,8 +345,7 @@ def _serve(args: argparse.Namespace) -> int:
         console.print(f"[bold]local cloud[/] serving AWS APIs at {cloud.endpoint_url}")
         console.print(f"runtime  {cloud.runtime.line()}", markup=False)
         console.print(f"local ECR: {cloud.ecr.status}", markup=False)
-        _print_how_to_reach(console, cloud, None)
-        _serve_until_interrupted(cloud, console)
+        _serve_until_interrupted(cloud, console, lambda: _print_how_to_reach(console, cloud, None))
     return 0
 
 
@@ -386,10 +386,13 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _serve_until_interrupted(cloud: Any, console: Any) -> None:
+def _serve_until_interrupted(cloud: Any, console: Any, announce: Callable[[], None]) -> None:
+    """``announce`` how to reach the cloud, then serve until Ctrl-C or SIGTERM (handled from
+    before the announcement, so an interrupt right after it still stops cleanly)."""
     # Both explicitly: a background job starts with SIGINT ignored, and Ctrl-C must still work.
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        announce()
         while cloud.running:
             time.sleep(0.5)
         raise LocalCloudError("the emulator stopped unexpectedly; see the log above")
