@@ -146,13 +146,16 @@ def test_serve_runs_until_interrupted_and_releases_the_port():
         assert remote.is_localcloud
         assert remote.client("ecs").list_clusters()["clusterArns"] == []
         # The API answers before the rest starts (registry, load balancer): interrupt once the
-        # emulator says it serves until Ctrl-C, as a user would.
+        # emulator has said how to reach it (its last line names the fault command), as a user
+        # would.
+        announced = []
         for line in server.stdout:
-            if line.startswith("serving until Ctrl-C"):
+            announced.append(line)
+            if "localcloud fault list" in line:
                 break
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
-        out = server.stdout.read()
+        out = "".join(announced) + server.stdout.read()
         assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port} " in out
         assert out.rstrip().endswith("stopping the local cloud")
     finally:
