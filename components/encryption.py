@@ -150,3 +150,21 @@ class EncryptionKey(Component):
         self.key_arn = key.arn
         self.alias_name = alias.name
         self._register_declared_outputs()
+
+
+def encryption_key_arn(
+    name: str,
+    *,
+    enabled: bool,
+    given_key_arn: Optional[pulumi.Input[str]],
+    log_groups: Sequence[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> Optional[pulumi.Input[str]]:
+    """The key that encrypts ``log_groups`` (and, for an app, its repository): the one given, a
+    new ``EncryptionKey`` scoped to those log groups, or None (off: AWS-managed encryption)."""
+    if not enabled:
+        return None
+    if given_key_arn is not None:
+        return given_key_arn
+    return EncryptionKey(name, list(log_groups), tags, opts=opts).key_arn

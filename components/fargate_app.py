@@ -11,7 +11,7 @@ from contract import MANAGED_BY_TAG, ReconcileTarget, reconcile_target
 from .args import FargateAppArgs
 from .cluster import ExistingCluster
 from .component import output_names
-from .encryption import EncryptionKey
+from .encryption import encryption_key_arn
 from .load_balancer import LoadBalancer, allow_to, target_group
 from .naming import flow_log_group_name, log_group_name
 from .network import provision_network
@@ -198,15 +198,18 @@ class FargateApp(pulumi.ComponentResource):
     ) -> Optional[pulumi.Input[str]]:
         """The key that encrypts the app's log groups and repository: the one given, a new one
         scoped to those log groups, or None (AWS-managed encryption)."""
-        if not settings.kms_encryption:
-            return None
-        if settings.kms_key_arn is not None:
-            return settings.kms_key_arn
         log_groups = [log_group_name(name)]
         own_network = settings.platform is None and not settings.network.bring_your_own
         if own_network and settings.network.flow_logs:
             log_groups.append(flow_log_group_name(name))
-        return EncryptionKey(name, log_groups, tags, opts=child).key_arn
+        return encryption_key_arn(
+            name,
+            enabled=settings.kms_encryption,
+            given_key_arn=settings.kms_key_arn,
+            log_groups=log_groups,
+            tags=tags,
+            opts=child,
+        )
 
     def _network(
         self,

@@ -17,7 +17,7 @@ from .args import FargatePlatformArgs, SharedPlatform
 from .aws_context import AwsContext
 from .cluster import fargate_cluster
 from .component import output_names
-from .encryption import EncryptionKey
+from .encryption import encryption_key_arn
 from .load_balancer import LoadBalancer
 from .naming import ecs_name, flow_log_group_name
 from .network import NetworkIds, provision_network
@@ -92,12 +92,14 @@ class FargatePlatform(pulumi.ComponentResource):
         """The key that encrypts the flow logs' log group: the one given, a new one scoped to
         it, or None (AWS-managed encryption; also when there are no flow logs to encrypt)."""
         new_flow_logs = settings.network.flow_logs and not settings.network.bring_your_own
-        if not settings.kms_encryption or not new_flow_logs:
-            return None
-        if settings.kms_key_arn is not None:
-            return settings.kms_key_arn
-        child = pulumi.ResourceOptions(parent=self)
-        return EncryptionKey(name, [flow_log_group_name(name)], tags, opts=child).key_arn
+        return encryption_key_arn(
+            name,
+            enabled=settings.kms_encryption and new_flow_logs,
+            given_key_arn=settings.kms_key_arn,
+            log_groups=[flow_log_group_name(name)],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     @staticmethod
     def _platform(
