@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,15 +24,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from localcloud.testing import free_port
+
 PROJECT = Path(__file__).resolve().parent.parent
 ENDPOINTS = PROJECT / ".localcloud" / "endpoints.json"
 LOCAL_URL = re.compile(r"https?://127\.0\.0\.1:\d+[^\s\"']*")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def endpoint_urls(written_after: float) -> list[str]:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from localcloud.testing import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 STACK = "stacks/Pulumi.localstack.yaml"
@@ -76,12 +77,6 @@ class Traffic:
                 self.failed += 1
                 self.failures[why] = self.failures.get(why, 0) + 1
             self._stop.wait(INTERVAL_S)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def localcloud(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

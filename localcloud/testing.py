@@ -25,6 +25,7 @@ drains first, as on AWS.
 
 from __future__ import annotations
 
+import socket
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -224,3 +225,11 @@ class ServiceBuilder:
             **placement,
             **extra,
         )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for an emulator or server a
+    test or benchmark starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -16,14 +16,9 @@ import pytest
 
 from localcloud.cli import main
 from localcloud.remote import RemoteCloud
+from localcloud.testing import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def assert_port_free(port: int) -> None:

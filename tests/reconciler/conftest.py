@@ -7,7 +7,6 @@ simulated ECS scheduler and its faults. They drive the scheduler by hand (`sim.t
 from __future__ import annotations
 
 import itertools
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +18,6 @@ from localcloud.testing import Network, ServiceBuilder
 from reconciler.cli import main
 
 REGION = "eu-west-3"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

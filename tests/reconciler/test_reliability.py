@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from localcloud.testing import free_port
 from reconciler import AwsAccessError, AwsTarget, ClientFactory, from_flags, sweep
 from reconciler.model import Status
-from tests.reconciler.conftest import REGION, free_port
+from tests.reconciler.conftest import REGION
 from tests.reconciler.faults import inject, json_error
 
 

@@ -10,10 +10,11 @@ import urllib.request
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from localcloud.testing import free_port
 from reconciler import AwsAccessError, AwsTarget, ClientFactory, from_flags, watch
 from reconciler.metrics import Metrics
 from reconciler.wait import PollPolicy, WaitState, wait_for_convergence
-from tests.reconciler.conftest import REGION, free_port
+from tests.reconciler.conftest import REGION
 from tests.reconciler.faults import inject
 
 
