@@ -7,9 +7,11 @@
    fails it and rolls back; time from the deploy to the rollback COMPLETED, and the failed
    requests meanwhile.
 
-It needs the local data plane: a Docker Engine, the ``docker`` task runtime, the local load
-balancer (``.localcloud/endpoints-<port>.json``) and the app's image tags in the local ECR.
-Without a local load balancer it says so and exits 2. A measurement, not a test.
+Before each deploy the new tag is pushed to the stack's repository in the local ECR (the demo
+image, as a release pipeline pushes before ``pulumi up``). It needs the local data plane: a
+Docker Engine, the ``docker`` task runtime and the local load balancer
+(``.localcloud/endpoints-<port>.json``). Without a local load balancer it says so and exits 1.
+A measurement, not a test.
 
     .venv/bin/python benchmarks/rollout.py [--v2-tag 2.0.0] [--bad-tag 3.0.0] [--runtime docker]
 """
@@ -118,6 +120,19 @@ def listener_url(endpoints: Path, outputs: Path) -> str:
     return url
 
 
+def publish(repository_url: str, tag: str) -> None:
+    """Push the demo image to the stack's repository as *tag* (a release's image)."""
+    import docker
+
+    from localcloud.demo import image as demo_image
+
+    client = docker.from_env()
+    try:
+        demo_image.push(client, demo_image.build(client), repository_url, tag)
+    finally:
+        client.close()
+
+
 def primary(endpoint: str, outputs: Path) -> dict:
     import boto3
 
@@ -157,6 +172,9 @@ def main() -> None:
             no_load_balancer(f"`localcloud up` exited: {serve.stderr.read().strip()[-300:]}")
         url = listener_url(endpoints, outputs)
         print(f"listener {url}")
+        repository_url = json.loads(outputs.read_text())["repository_url"]
+        for tag in (args.v2_tag, args.bad_tag):
+            publish(repository_url, tag)
 
         with Traffic(url) as traffic:
             started = time.monotonic()

@@ -79,6 +79,15 @@ _REGISTRY = _SharedService(_ECR.start, _ECR.stop)
 _TASK_RUNTIMES = _SharedService(lambda: None, lambda: _close_runtimes())
 # The task runtimes made so far, by name (the scheduler runs one of them).
 _RUNTIMES: dict[str, TaskRuntime] = {"simulated": _SCHEDULER.runtime}
+# How many times the process-wide AWS state was reset (``state_generation``).
+_RESETS = [0]
+
+
+def state_generation() -> int:
+    """A number that changes whenever a LocalCloud of this process starts (it may change the
+    shared AWS state) or resets it (``reset()``, a runtime switch): a stack deployed before may
+    be gone."""
+    return _RESETS[0]
 
 
 class LocalCloud(Deployable):
@@ -134,6 +143,7 @@ class LocalCloud(Deployable):
         if self._server is not None:
             return self
         choice = choose_runtime(self._requested_runtime)
+        _RESETS[0] += 1
         _moto_env.apply_late_settings()
         _install_fidelity_patches()
         _SCHEDULER.task_start_delay = self.task_start_delay
@@ -251,6 +261,7 @@ class LocalCloud(Deployable):
             self._after_reset()
 
     def _after_reset(self) -> None:
+        _RESETS[0] += 1
         _SCHEDULER.forget()
         _FAULTS.clear()
         HEALTH.clear()

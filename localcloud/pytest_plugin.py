@@ -12,6 +12,8 @@ Installed with the project (pytest11 entry point ``localcloud``), so any test ca
 - ``deployed_stack``: factory deploying a stack config into the cloud (emulated
   ``pulumi up``) and returning its outputs: ``deployed_stack("stacks/Pulumi.localstack.yaml")``;
   the result (``DeployedStack``, a dict) can be ``update(**config)``-d and ``destroy()``-ed.
+- ``shared_stack``: the same factory for tests that only read the stack: consecutive tests
+  asking for the same stack share one deploy (see ``shared_stack``).
 
 Backend switch: when ``LOCALSTACK_ENDPOINT`` (or ``AWS_ENDPOINT_URL``) is set, the tests run
 against that endpoint through localstack-client, and fail loudly when it does not answer;
@@ -32,6 +34,7 @@ ini options: ``localcloud_task_start_delay`` (seconds a task stays PENDING, defa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +118,13 @@ def localcloud_runtime(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture
-def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
+def local_cloud(
+    request: pytest.FixtureRequest, _local_cloud_session: Any, localcloud_runtime: str
+) -> Any:
     """The session's local cloud, reset for this test, running *localcloud_runtime* with the
-    session's task start delay."""
+    session's task start delay. A test that uses ``shared_stack`` gets it as the previous
+    test left it when that test's shared stack is still deployed (``shared_stack`` resets when
+    it deploys)."""
     cloud = _local_cloud_session
     if isinstance(cloud, RemoteCloud):
         if localcloud_runtime == "docker":
@@ -135,7 +142,7 @@ def local_cloud(_local_cloud_session: Any, localcloud_runtime: str) -> Any:
     cloud.scheduler.task_start_delay = cloud.task_start_delay
     if cloud.scheduler.runtime.name != wanted:
         cloud.use_runtime(wanted)
-    else:
+    elif "shared_stack" not in request.fixturenames or not _SHARED.current():
         cloud.reset()
     return cloud
 
@@ -187,6 +194,7 @@ def faults(local_cloud: Any) -> Iterator[Any]:
         pytest.skip("fault injection needs the local cloud emulator, not LocalStack")
     yield local_cloud.faults
     local_cloud.faults.clear()
+    _SHARED.stack = None  # faults change what they act on: no later test may share it
 
 
 @pytest.fixture
@@ -202,6 +210,67 @@ def deployed_stack(local_cloud: Any, tmp_path: Path) -> Callable[..., DeployedSt
 
     def deploy_stack(stack_config: str | Path, **config: Any) -> DeployedStack:
         return DeployedStack(local_cloud, stack_config, tmp_path / "state.json").update(**config)
+
+    return deploy_stack
+
+
+@dataclass
+class _SharedDeploy:
+    """The stack ``shared_stack`` deployed last in this process, and the state generation
+    (``localcloud.cloud.state_generation``) it was deployed in."""
+
+    key: str = ""
+    stack: DeployedStack | None = None
+    generation: int = -1
+
+    def current(self) -> DeployedStack | None:
+        """The stack, while no reset or other emulator came after its deploy."""
+        from localcloud.cloud import state_generation
+
+        return self.stack if self.generation == state_generation() else None
+
+
+_SHARED = _SharedDeploy()
+
+
+@pytest.fixture
+def shared_stack(
+    local_cloud: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., DeployedStack]:
+    """Factory for tests that only read a deployed stack:
+    ``shared_stack(stack_config, prepare=None, **config_overrides)``.
+
+    Like ``deployed_stack``, but while the tests run one after another on this worker with the
+    same arguments and no other test resets the cloud in between, they share one deploy (and
+    the same ``DeployedStack``). *prepare(cloud)* runs before that deploy and returns more
+    config overrides (e.g. from a certificate it requests). A test using it must not change
+    the cloud: no faults, updates or writes (use ``deployed_stack`` for those). Only the
+    embedded local cloud shares; against an endpoint each test deploys.
+    """
+    import json
+
+    from localcloud.remote import RemoteCloud
+
+    def deploy_stack(
+        stack_config: str | Path,
+        prepare: Callable[[Any], dict[str, Any]] | None = None,
+        **config: Any,
+    ) -> DeployedStack:
+        key = json.dumps(
+            [str(stack_config), getattr(prepare, "__qualname__", None), config], sort_keys=True
+        )
+        shared = _SHARED.current()
+        if shared is not None and _SHARED.key == key and not isinstance(local_cloud, RemoteCloud):
+            return shared
+        if shared is not None:  # another shared stack: start from an empty cloud
+            local_cloud.reset()
+        extra = prepare(local_cloud) if prepare else {}
+        state = tmp_path_factory.mktemp("shared-stack") / "state.json"
+        stack = DeployedStack(local_cloud, stack_config, state).update(**extra, **config)
+        from localcloud.cloud import state_generation
+
+        _SHARED.key, _SHARED.stack, _SHARED.generation = key, stack, state_generation()
+        return stack
 
     return deploy_stack
 

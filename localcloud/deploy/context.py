@@ -7,8 +7,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-from components.name_rules import AUTONAME_SUFFIX_LENGTH
-
 #: How long deleting an ECS service waits, by default, for the scheduler to stop its tasks.
 SERVICE_DRAIN_TIMEOUT_S = 60.0
 
@@ -57,6 +55,8 @@ class DeployContext:
 
 def autoname(logical: str, max_length: int = 255, lowercase: bool = False) -> str:
     """Pulumi's auto-name: ``<logical>-<7 hex>``, the logical part cut to fit *max_length*."""
+    from components.name_rules import AUTONAME_SUFFIX_LENGTH  # (components loads Pulumi)
+
     suffix = "-" + secrets.token_hex(4)[: AUTONAME_SUFFIX_LENGTH - 1]
     name = logical[: max_length - len(suffix)] + suffix
     return name.lower() if lowercase else name

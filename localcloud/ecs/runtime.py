@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from localcloud.ecs.models import ContainerObservation, SimTask, TaskObservation
 from localcloud.errors import LocalCloudError
+
+if TYPE_CHECKING:  # the models load moto (a second or more): the CLI's flags need none of it
+    from localcloud.ecs.models import SimTask, TaskObservation
 
 #: The ``--runtime`` choices, first the default of the command line and ``make up``.
 RUNTIME_CHOICES = ("auto", "docker", "simulated")
@@ -70,6 +73,8 @@ class SimulatedRuntime(TaskRuntime):
 
     def observe(self, task: SimTask) -> TaskObservation:
         """RUNNING, each container RUNNING (HEALTHY when it has a health check)."""
+        from localcloud.ecs.models import ContainerObservation, TaskObservation
+
         return TaskObservation(
             "RUNNING",
             {

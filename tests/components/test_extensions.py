@@ -74,9 +74,12 @@ def test_managed_policies_and_statements_go_to_the_task_role_only(app):
         }
     )
     task_role = result.one(ROLE, "web-task")
-    attachments = [a for a in result.of_type(ATTACHMENT) if a.inputs["role"] == task_role.id]
-    assert [a.inputs["policyArn"] for a in attachments] == [READ_ONLY, OWN_POLICY]
-    assert [a.name for a in attachments] == ["web-task-policy-0", "web-task-policy-1"]
+    attachments = {
+        a.name: a.inputs["policyArn"]
+        for a in result.of_type(ATTACHMENT)
+        if a.inputs["role"] == task_role.id
+    }  # registered concurrently: their order is not the program's
+    assert attachments == {"web-task-policy-0": READ_ONLY, "web-task-policy-1": OWN_POLICY}
     permissions = result.one(ROLE_POLICY, "web-task-permissions")
     assert permissions.inputs["role"] == task_role.id
     assert json.loads(permissions.inputs["policy"]) == {

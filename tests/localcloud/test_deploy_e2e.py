@@ -27,7 +27,16 @@ def converged(aws_client, outputs) -> bool:
 
 
 @pytest.fixture
-def local_stack(deployed_stack, aws_client):
+def local_stack(shared_stack, aws_client):
+    """The localstack stack, converged; shared by the tests that only read it."""
+    outputs = shared_stack(LOCALSTACK)
+    wait_until(lambda: converged(aws_client, outputs), "the service's tasks to run")
+    return outputs
+
+
+@pytest.fixture
+def own_local_stack(deployed_stack, aws_client):
+    """The localstack stack, converged, for a test that changes it."""
     outputs = deployed_stack(LOCALSTACK)
     wait_until(lambda: converged(aws_client, outputs), "the service's tasks to run")
     return outputs
@@ -181,7 +190,8 @@ def test_security_settings_hold_in_aws(local_stack, aws_client):
     assert service["enableExecuteCommand"] is False
 
 
-def test_faults_show_in_aws_state(local_stack, aws_client, faults):
+def test_faults_show_in_aws_state(own_local_stack, aws_client, faults):
+    local_stack = own_local_stack
     cluster, name = local_stack["cluster_name"], local_stack["service_name"]
 
     faults.unhealthy_targets(local_stack["target_group_arn"], 1)

@@ -43,8 +43,9 @@ EXTENDED = {
 
 
 @pytest.fixture
-def extended_stack(deployed_stack, aws_client) -> dict[str, Any]:
-    outputs = deployed_stack(LOCALSTACK, **EXTENDED)
+def extended_stack(shared_stack, aws_client) -> dict[str, Any]:
+    """The stack with every extension arg, converged; shared by the tests that only read it."""
+    outputs = shared_stack(LOCALSTACK, **EXTENDED)
     wait_until(lambda: converged(aws_client, outputs), "the extended service's tasks to run")
     return outputs
 

@@ -18,12 +18,16 @@ from .test_deploy_e2e import PROD, service_of
 ACCOUNT = "123456789012"
 
 
+def with_certificate(cloud: Any) -> dict[str, Any]:
+    """The prod stack's HTTPS listener needs a certificate: one requested from ACM."""
+    certificate = cloud.client("acm").request_certificate(DomainName="app.example.com")
+    return {"fargate-app:loadBalancer": {"certificateArn": certificate["CertificateArn"]}}
+
+
 @pytest.fixture
-def prod_stack(deployed_stack, aws_client) -> dict[str, Any]:
-    certificate = aws_client("acm").request_certificate(DomainName="app.example.com")[
-        "CertificateArn"
-    ]
-    return deployed_stack(PROD, **{"fargate-app:loadBalancer": {"certificateArn": certificate}})
+def prod_stack(shared_stack) -> dict[str, Any]:
+    """The prod stack, deployed once for the tests of this module (they only read it)."""
+    return shared_stack(PROD, prepare=with_certificate)
 
 
 def _document(value: Any) -> dict[str, Any]:

@@ -15,9 +15,10 @@ STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.platform.yaml"
 
 
 @pytest.fixture
-def platform_stack(deployed_stack, local_cloud, tmp_path):
-    """Deploy the platform stack; returns (outputs, endpoint options for the CLI)."""
-    outputs = deployed_stack(STACK)
+def platform_stack(shared_stack, local_cloud, tmp_path):
+    """The platform stack (shared by these tests, which only read it); returns (outputs,
+    endpoint options for the CLI)."""
+    outputs = shared_stack(STACK)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
     return outputs, ("--outputs", str(path), "--endpoint-url", local_cloud.endpoint_url)
