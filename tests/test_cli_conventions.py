@@ -122,7 +122,6 @@ def test_policy_check_piped_output_never_wraps_a_rule_name(capsys, monkeypatch, 
     assert len(rows) == 1 and "FSBP ECS.2" in rows[0] and "mandatory" in rows[0]
 
 
-
 def test_localcloud_parses_its_flags_without_loading_moto_or_pulumi():
     """Usage errors and `up`'s first progress line come at once: moto and Pulumi (about 3 s of
     imports) load only when a command needs them."""
