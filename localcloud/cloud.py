@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from localcloud import _moto_env, control
+from localcloud import _moto_env, control, speedups
 from localcloud.base import CREDENTIALS, Deployable
 from localcloud.ecr import LocalEcr
 from localcloud.ecr import responses as ecr_responses
@@ -306,9 +306,11 @@ def _close_runtimes() -> None:
 
 
 def _install_fidelity_patches() -> None:
-    """Patch moto where AWS behaves otherwise, service by service (once per process)."""
+    """Patch moto where AWS behaves otherwise, service by service, and where it repeats work
+    (``speedups``) (once per process)."""
     ecs_responses.install(_SCHEDULER)
     ecr_responses.install(_ECR)
     elbv2_targets.install(_FAULTS)
     elbv2_balancer.install(_LOAD_BALANCER)
     managed_policies.install()
+    speedups.install()

@@ -2,12 +2,14 @@
 
 moto loads the AWS managed policies (``MOTO_IAM_LOAD_MANAGED_POLICIES``, needed to attach
 AmazonECSTaskExecutionRolePolicy) by parsing their JSON into each of five partitions' IAM
-backends at every reset. For the emulator's requests they are parsed once per process and
-loaded into the commercial partition ("aws") only, the one this project uses.
+backends at every reset. For the emulator's requests they are built once per process, for the
+commercial partition ("aws") only, the one this project uses, and each reset gets copies
+(13 ms instead of 88 ms for the 1,582 policies).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from typing import Any
@@ -38,12 +40,23 @@ def _init_aws_policies_once(original: Any) -> Any:
         # Loading the policies into the other four partitions cost 0.3 s at every reset.
         if not iam_models.load_iam_aws_managed_policies() or self.region_name != "aws":
             return []
-        parsed = _installed.get("parsed")
-        if parsed is None:
-            parsed = _installed["parsed"] = json.loads(iam_models.aws_managed_policies_data)
-        return [
-            iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-            for name, data in parsed.items()
-        ]
+        key = (self.account_id, self.region_name)
+        built = _installed.get(key)
+        if built is None:
+            parsed = json.loads(iam_models.aws_managed_policies_data)
+            built = _installed[key] = [
+                iam_models.AWSManagedPolicy.from_data(name, *key, data)
+                for name, data in parsed.items()
+            ]
+        return [_fresh_copy(policy) for policy in built]
 
     return init_aws_policies
+
+
+def _fresh_copy(policy: Any) -> Any:
+    """A copy of a built policy for a new backend: its own attachment count, version list and
+    tags (an AWS managed policy's versions themselves never change)."""
+    fresh = copy.copy(policy)
+    fresh.versions = list(policy.versions)
+    fresh.tags = dict(policy.tags)
+    return fresh

@@ -52,26 +52,6 @@ def localcloud(
     )
 
 
-def test_up_deploys_waits_for_the_tasks_and_writes_the_outputs(tmp_path):
-    port = free_port()
-    outputs = tmp_path / "outputs.json"
-    run = localcloud(
-        "up", "--port", str(port), "--outputs", str(outputs), "--task-start-delay", "0.2",
-        "--config", "fargate-app:desiredCount=3",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    written = json.loads(outputs.read_text())
-    assert written["reconcile"]["desired_count"] == 3
-    assert (
-        f"service    {written['cluster_name']}/{written['service_name']}: desired 3, "
-        "running 3, pending 0, rollout COMPLETED" in run.stdout
-    )
-    assert "verdict    converged" in run.stdout
-    assert "aws:ecs/service:Service  web-service" in run.stdout  # the resource tree
-    assert written["url"] in run.stdout
-    assert_port_free(port)  # nothing left running
-
-
 def test_up_on_a_busy_port_is_a_one_line_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,69 +50,121 @@ def tree_lines(stdout: str) -> list[tuple[str, str]]:
     return [TREE_LINE.match(line).groups() for line in lines[start + 1 : end]]
 
 
-def test_make_up_passes_port_serve_and_args_to_localcloud_up(tmp_path):
+@dataclass
+class UpRun:
+    """One ``localcloud up`` run to the end, its stdout piped (COLUMNS=80)."""
+
+    port: int
+    outputs: Path
+    first_line: str
+    first_line_s: float
+    rest: str
+    stderr: str
+    returncode: int
+
+    @property
+    def stdout(self) -> str:
+        return self.first_line + self.rest
+
+
+def run_up(command: list[str], port: int, outputs: Path) -> UpRun:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**cli_env(), "COLUMNS": "80"},
+    )  # fmt: skip
+    first = process.stdout.readline()
+    first_line_s = time.monotonic() - started
+    rest, err = process.communicate(timeout=180)
+    return UpRun(port, outputs, first, first_line_s, rest, err, process.returncode)
+
+
+#: The flags ``make up ARGS=...`` passes in the first run (the outputs file is added).
+MAKE_ARGS = f"--config fargate-app:desiredCount=3 {' '.join(FAST)}"
+
+
+@pytest.fixture(scope="module")
+def piped_ups(tmp_path_factory) -> list[UpRun]:
+    """Two ``up`` runs, stdout piped, shared by the tests below (they only read them): the
+    first is the command line ``make up PORT=... ARGS=...`` runs (3 tasks), the second plain
+    ``python -m localcloud up`` (the stack's 2 tasks)."""
+    workdir = tmp_path_factory.mktemp("piped-ups")
+    port, outputs = free_port(), workdir / "outputs-make.json"
+    made = run_up(
+        make_up_command(PORT=str(port), ARGS=f"{MAKE_ARGS} --outputs {outputs}"), port, outputs
+    )
+    port, outputs = free_port(), workdir / "outputs-plain.json"
+    plain = run_up(
+        [sys.executable, "-m", "localcloud", "up", "--port", str(port), *FAST,
+         "--outputs", str(outputs)],
+        port, outputs,
+    )  # fmt: skip
+    return [made, plain]
+
+
+def test_make_up_passes_port_serve_and_args_to_localcloud_up(piped_ups, tmp_path):
     assert make_up_command()[-2:] == ["localcloud", "up"]
     assert make_up_command(SERVE="1")[-3:] == ["localcloud", "up", "--serve"]
     assert make_up_command(RUNTIME="docker")[-4:] == ["localcloud", "up", "--runtime", "docker"]
-    port = free_port()
-    outputs = tmp_path / "outputs.json"
-    args = f"--config fargate-app:desiredCount=3 --outputs {outputs} {' '.join(FAST)}"
-    command = make_up_command(PORT=str(port), ARGS=args)
-    assert command[1:] == ["-m", "localcloud", "up", "--port", str(port), *shlex.split(args)]
-    run = subprocess.run(
-        command, cwd=PROJECT, capture_output=True, text=True, timeout=180, env=cli_env()
-    )
+    args = f"{MAKE_ARGS} --outputs {tmp_path / 'outputs.json'}"
+    command = make_up_command(PORT="4599", ARGS=args)
+    assert command[1:] == ["-m", "localcloud", "up", "--port", "4599", *shlex.split(args)]
+    run = piped_ups[0]  # what that command line did, with its own port
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[0] == f"starting the local cloud on 127.0.0.1:{port} ..."
-    assert f"serving AWS APIs at http://127.0.0.1:{port}" in run.stdout
-    assert json.loads(outputs.read_text())["reconcile"]["desired_count"] == 3
-    assert_port_free(port)
+    assert run.first_line == f"starting the local cloud on 127.0.0.1:{run.port} ...\n"
+    assert f"serving AWS APIs at http://127.0.0.1:{run.port}" in run.stdout
+    assert json.loads(run.outputs.read_text())["reconcile"]["desired_count"] == 3
+    assert_port_free(run.port)
 
 
-def test_piped_up_prints_at_once_keeps_tokens_whole_and_the_tree_in_order(tmp_path):
-    trees = []
-    for run_number in range(2):
-        port = free_port()
-        outputs = tmp_path / f"outputs-{run_number}.json"
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "up", "--port", str(port), *FAST,
-             "--outputs", str(outputs)],
-            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**cli_env(), "COLUMNS": "80"},
-        )  # fmt: skip
-        first = process.stdout.readline()
-        first_line_s = time.monotonic() - started
-        rest, err = process.communicate(timeout=180)
-        assert process.returncode == 0, err
-        # The first line comes before the emulator serves and before the deploy starts.
-        assert first == f"starting the local cloud on 127.0.0.1:{port} ...\n"
-        lines = rest.splitlines()
-        serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{port}")
-        deploying = next(i for i, line in enumerate(lines) if line.startswith("deploying "))
-        assert lines[serving + 1] == "runtime  simulated (asked for; no containers run)"
-        before_deploy = ("local ECR: ", "demo image ", "no demo image: ", "tasks are simulated ")
-        assert serving + 1 < deploying
-        assert all(line.startswith(before_deploy) for line in lines[serving + 2 : deploying])
-        print(f"run {run_number}: first line after {first_line_s:.2f} s")  # the measured figure
-        # The summary lists the local URL of the stack's ALB listener; the endpoints file
-        # next to the outputs went with the emulator.
-        listener = [line.strip() for line in lines if line.strip().startswith("listener ")]
-        assert len(listener) == 1
-        assert re.fullmatch(
-            r"listener +http://127\.0\.0\.1:\d+  \(local load balancer: "
-            r"[a-z0-9-]+\.us-east-1\.elb\.amazonaws\.com:80\)",
-            listener[0],
-        ), listener
-        assert not (tmp_path / f"endpoints-{port}.json").exists()
-        written = json.loads(outputs.read_text())
-        tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
-        assert len(tokens) >= 8
-        split = [token for token in tokens if not any(token in line for line in lines)]
-        assert split == []  # each ARN and id whole on one line, though COLUMNS=80
-        trees.append(tree_lines(first + rest))
+def test_up_deploys_waits_for_the_tasks_and_writes_the_outputs(piped_ups):
+    run = piped_ups[0]
+    written = json.loads(run.outputs.read_text())
+    assert (
+        f"service    {written['cluster_name']}/{written['service_name']}: desired 3, "
+        "running 3, pending 0, rollout COMPLETED" in run.stdout
+    )
+    assert "verdict    converged" in run.stdout
+    assert "aws:ecs/service:Service  web-service" in run.stdout  # the resource tree
+    assert written["url"] in run.stdout
+    assert f"outputs written to {run.outputs}" in run.stdout
+
+
+@pytest.mark.parametrize("run_number", [0, 1])
+def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
+    run = piped_ups[run_number]
+    assert run.returncode == 0, run.stderr
+    # The first line comes before the emulator serves and before the deploy starts.
+    assert run.first_line == f"starting the local cloud on 127.0.0.1:{run.port} ...\n"
+    lines = run.rest.splitlines()
+    serving = lines.index(f"local cloud serving AWS APIs at http://127.0.0.1:{run.port}")
+    deploying = next(i for i, line in enumerate(lines) if line.startswith("deploying "))
+    assert lines[serving + 1] == "runtime  simulated (asked for; no containers run)"
+    before_deploy = ("local ECR: ", "demo image ", "no demo image: ", "tasks are simulated ")
+    assert serving + 1 < deploying
+    assert all(line.startswith(before_deploy) for line in lines[serving + 2 : deploying])
+    print(f"first line after {run.first_line_s:.2f} s")  # the measured figure
+    # The summary lists the local URL of the stack's ALB listener; the endpoints file
+    # next to the outputs went with the emulator.
+    listener = [line.strip() for line in lines if line.strip().startswith("listener ")]
+    assert len(listener) == 1
+    assert re.fullmatch(
+        r"listener +http://127\.0\.0\.1:\d+  \(local load balancer: "
+        r"[a-z0-9-]+\.us-east-1\.elb\.amazonaws\.com:80\)",
+        listener[0],
+    ), listener
+    assert not (run.outputs.parent / f"endpoints-{run.port}.json").exists()
+    written = json.loads(run.outputs.read_text())
+    tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
+    assert len(tokens) >= 8
+    split = [token for token in tokens if not any(token in line for line in lines)]
+    assert split == []  # each ARN and id whole on one line, though COLUMNS=80
+
+
+def test_piped_up_prints_the_resource_tree_in_the_same_order_every_run(piped_ups):
+    trees = [tree_lines(run.stdout) for run in piped_ups]
     assert len(trees[0]) >= 30
-    assert trees[0] == trees[1]
+    assert trees[0] == trees[1]  # two processes, two hash seeds, other desired counts
     # Siblings sorted by type then name: the Network's subnets, in order.
     subnets = [name for type_, name in trees[0] if type_ == "aws:ec2/subnet:Subnet"]
     assert subnets == ["web-private-0", "web-private-1", "web-public-0", "web-public-1"]
