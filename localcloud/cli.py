@@ -42,6 +42,7 @@ from localcloud.ecs.runtime import RUNTIME_CHOICES
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
+from localcloud.ports import bind_listener
 
 DEFAULT_STACK_CONFIG = "stacks/Pulumi.localstack.yaml"
 DEFAULT_HOST = "127.0.0.1"
@@ -353,6 +354,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
     """A LocalCloud started from the CLI flags, stopped on the way out whatever happens
     (SIGTERM too: it interrupts like Ctrl-C, so the task runtime's containers go)."""
+    runtime = _runtime(args.runtime)
+    if args.port:  # a busy port is told before moto loads (seconds), then bound for real
+        bind_listener(args.host, args.port).close()
     from localcloud.cloud import LocalCloud
 
     cloud = LocalCloud(
@@ -361,7 +365,7 @@ def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
         region=args.region,
         task_start_delay=args.task_start_delay,
         tick_interval=args.tick_interval,
-        runtime=_runtime(args.runtime),
+        runtime=runtime,
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -17,10 +17,8 @@ The request hook (``EmulatorApp``) is the one seam between clients and moto:
 
 from __future__ import annotations
 
-import errno
 import json
 import re
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +36,7 @@ from localcloud import _moto_env  # noqa: F401  (moto settings first)
 from localcloud.control import CONTROL_PREFIX
 from localcloud.errors import LocalCloudError
 from localcloud.faults import THROTTLEABLE
+from localcloud.ports import bind_listener
 
 _REQUEST = threading.local()
 
@@ -169,19 +168,7 @@ class EmulatorServer:
 
     def __init__(self, host: str, port: int, app: Callable[..., Any]) -> None:
         # Bind here (werkzeug would print and sys.exit on a busy port) and hand werkzeug the fd.
-        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((host, port))
-            listener.listen(128)
-        except OSError as exc:
-            listener.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise LocalCloudError(
-                    f"port {port} on {host} is busy (another emulator or LocalStack?); "
-                    "stop it or choose another with --port"
-                ) from None
-            raise LocalCloudError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        listener = bind_listener(host, port)
         try:
             self._server: BaseWSGIServer = make_server(
                 host,

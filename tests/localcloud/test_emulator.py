@@ -47,6 +47,24 @@ def test_managed_policies_are_loaded(aws_client):
     assert [p["PolicyArn"] for p in attached] == [arn]
 
 
+def test_a_reset_gives_every_managed_policy_back_unattached(local_cloud, aws_client):
+    """The managed policies are built once per process; each reset gets its own copies."""
+    arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    trust = '{"Version": "2012-10-17", "Statement": []}'
+    iam = aws_client("iam")
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="reader", PolicyArn=arn)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    local_cloud.reset()
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+    iam.create_role(RoleName="writer", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="writer", PolicyArn=arn)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    assert iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"] == [
+        {"RoleName": "writer", "RoleId": iam.get_role(RoleName="writer")["Role"]["RoleId"]}
+    ]
+
+
 def test_throttle_answers_the_chosen_fraction_with_the_aws_error_codes(aws_client, faults):
     ecs = aws_client("ecs", config=NO_RETRIES)
     elbv2 = aws_client("elbv2", config=NO_RETRIES)
