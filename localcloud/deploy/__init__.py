@@ -6,9 +6,11 @@ twice: first to plan (every registration diffed against the state, ``localcloud.
 a change the local cloud cannot apply stops it here, before anything changes), then to apply
 the plan with the AWS calls the provider would make (``mocks``): unchanged resources make no
 call, changed ones are updated in place or replaced, new ones created, and resources the
-program no longer registers deleted, dependents first. The state (``state``) is saved after
-every deploy and destroy. This is for local runs and tests; ``pulumi up -s localstack`` (or
-``-s dev``) with the Pulumi CLI is the real path.
+program no longer registers deleted, dependents first. Into an empty state (a first deploy)
+there is nothing to update, so the program runs once, creating as it registers; if it fails,
+what it created is deleted again, dependents first, and the error is raised. The state
+(``state``) is saved after every deploy and destroy. This is for local runs and tests;
+``pulumi up -s localstack`` (or ``-s dev``) with the Pulumi CLI is the real path.
 """
 
 from __future__ import annotations
@@ -109,11 +111,18 @@ def deploy(
     prior = StackState() if fresh else _live_state(ctx, load_state(path))
     started = time.monotonic()
 
-    planning = EmulatorMocks(ctx, prior, preview=True)
-    _run(lambda: run_program(parsed, planning, config=config, preview=True), planning)
-    registered = {step.urn for step in planning.steps}
-    removed = delete_order([r for r in prior.resources if r.urn not in registered])
-    plan = Plan(parsed.stack, planning.steps + [Step("delete", r.type, r.urn) for r in removed])
+    # Into an empty state every step is a create: the apply is the plan, and a failure rolls
+    # back what it created. Otherwise plan first, so nothing changes unless all of it can.
+    into_empty = not prior.resources and not preview
+    plan: Plan | None = None
+    removed: list[ResourceState] = []
+    if not into_empty:
+        planning = EmulatorMocks(ctx, prior, preview=True)
+        _run(lambda: run_program(parsed, planning, config=config, preview=True), planning)
+        registered = {step.urn for step in planning.steps}
+        removed = delete_order([r for r in prior.resources if r.urn not in registered])
+        deletions = [Step("delete", r.type, r.urn) for r in removed]
+        plan = Plan(parsed.stack, planning.steps + deletions)
     if preview:
         return DeployResult(
             stack=parsed.stack,
@@ -146,9 +155,18 @@ def deploy(
             result = _run(lambda: run_program(parsed, applying, config=config), applying)
             for resource in delete_order(applying.replaced + removed):
                 deletes.delete(ctx, resource)
-    except BaseException:
+    except Exception:
+        applying.settle()
+        if into_empty:
+            _roll_back(ctx, applying, parsed.stack, path, cloud)
+        else:
+            _save_partial(prior, applying, path, cloud)
+        raise
+    except BaseException:  # interrupted: keep what was done, to destroy or deploy again
+        applying.settle()
         _save_partial(prior, applying, path, cloud)
         raise
+    plan = plan or Plan(parsed.stack, list(applying.steps))
     save_state(StackState(parsed.stack, cloud.endpoint_url, applying.resources), path)
     return DeployResult(
         stack=parsed.stack,
@@ -233,6 +251,25 @@ def _run(program: Any, mocks: EmulatorMocks) -> Any:
         if isinstance(exc, FargateAppConfigError):
             raise ConfigError(str(exc).strip().splitlines()[0]) from None
         raise
+
+
+def _roll_back(
+    ctx: DeployContext, applying: EmulatorMocks, stack: str, path: Path, cloud: Any
+) -> None:
+    """After a failed deploy into an empty state: delete what it created, dependents first, so
+    the failure leaves nothing (the state keeps whatever could not be deleted)."""
+    from localcloud.deploy import deletes
+
+    remaining = list(applying.resources)
+    try:
+        for resource in delete_order(applying.resources):
+            if resource.custom:
+                deletes.delete(ctx, resource)
+            remaining.remove(resource)
+    except Exception:  # the deploy's own error is the one to report; the state says what is left
+        pass
+    finally:
+        save_state(StackState(stack, cloud.endpoint_url, remaining), path)
 
 
 def _save_partial(prior: StackState, applying: EmulatorMocks, path: Path, cloud: Any) -> None:

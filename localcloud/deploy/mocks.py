@@ -76,9 +76,29 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         self.resources: list[ResourceState] = []
         self.replaced: list[ResourceState] = []
         self._guard = threading.Lock()
+        self._in_flight = 0
+        self._settled = threading.Condition(self._guard)
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Wait until no registration is being applied (after a failure, Pulumi's other worker
+        threads may still be creating; once one failed, no new one starts)."""
+        with self._settled:
+            self._settled.wait_for(lambda: self._in_flight == 0, timeout)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """Plan the registration; when applying, take the step on the emulator."""
+        with self._guard:
+            if self.error is not None:  # the deploy failed: nothing more is created
+                raise self.error
+            self._in_flight += 1
+        try:
+            return self._register(args)
+        finally:
+            with self._settled:
+                self._in_flight -= 1
+                self._settled.notify_all()
+
+    def _register(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         started = time.monotonic()
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider", dict(args.inputs)

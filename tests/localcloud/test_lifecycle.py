@@ -253,3 +253,26 @@ def test_destroy_leaves_nothing_of_the_stack(stack, aws_client):
 
     stack.update()  # and the stack deploys again, from an empty state
     assert set(stack.result.plan.counts()) == {"create"}
+
+
+def test_a_first_deploy_that_fails_midway_leaves_nothing(local_cloud, aws_client, tmp_path):
+    """Into an empty state the program runs once, creating as it registers: a failure after the
+    first resources deletes them again and leaves the state empty."""
+    (tmp_path / "Pulumi.yaml").write_text("name: half-done\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        "repository = aws.ecr.Repository('images', name='images')\n"
+        "group = aws.cloudwatch.LogGroup('logs', name='/half-done', opts=None)\n"
+        "aws.s3.BucketV2('assets', bucket='assets', tags={'after': repository.name})\n"
+    )
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text("config:\n  aws:region: us-east-1\n")
+    state = tmp_path / "state.json"
+    with pytest.raises(
+        LocalCloudError, match=r"aws:s3/bucketV2:BucketV2 \(assets\) is not handled"
+    ):
+        deploy(local_cloud, stack, state_path=state)
+    assert aws_client("ecr").describe_repositories()["repositories"] == []
+    groups = aws_client("logs").describe_log_groups(logGroupNamePrefix="/half-done")["logGroups"]
+    assert groups == []
+    assert json.loads(state.read_text())["resources"] == []
