@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     _endpoint_flags(destroy)
     destroy.add_argument("--preview", action="store_true", help="print the plan, change nothing")
     destroy.add_argument(
+        "--outputs", help=f"{OUTPUTS_HELP}; the deployed state is the one next to it"
+    )
+    destroy.add_argument(
         "--timeout",
         type=cliargs.positive_seconds,
         default=SERVICE_DRAIN_TIMEOUT_S,
@@ -231,6 +234,7 @@ def _up(args: argparse.Namespace) -> int:
     from clitools.console import output_console
     from localcloud.deploy import deploy
     from localcloud.deploy.report import outputs_table, resource_tree
+    from localcloud.deploy.state import state_path_beside
     from localcloud.outputs import Owner, endpoints_path, ensure_writable, write_outputs
     from localcloud.summary import declared_services, print_summary, wait_until_converged
 
@@ -251,6 +255,7 @@ def _up(args: argparse.Namespace) -> int:
                 cloud,
                 stack_config,
                 config=overrides,
+                state_path=state_path_beside(path, cloud.port),
                 fresh=True,
                 show_progress=True,
                 console=console,
@@ -419,6 +424,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
     from clitools.console import output_console
     from localcloud.deploy import deploy
+    from localcloud.deploy.state import state_path_beside
     from localcloud.outputs import Owner, ensure_writable, read_owner, write_outputs
     from localcloud.remote import RemoteCloud
     from localcloud.summary import declared_services, wait_until_converged
@@ -432,6 +438,7 @@ def _deploy(args: argparse.Namespace) -> int:
         cloud,
         stack_config,
         config=overrides,
+        state_path=state_path_beside(path, port_of(endpoint)),
         preview=args.preview,
         show_progress=not args.preview,
         console=console,
@@ -456,11 +463,17 @@ def _destroy(args: argparse.Namespace) -> int:
 
     from clitools.console import output_console
     from localcloud.deploy import destroy
+    from localcloud.deploy.state import state_path_beside
     from localcloud.remote import RemoteCloud
 
+    port = port_of(endpoint)
+    outputs = Path(args.outputs) if args.outputs else default_outputs_path(port)
     console = output_console()
     result = destroy(
-        RemoteCloud(endpoint), preview=args.preview, service_drain_timeout=args.timeout
+        RemoteCloud(endpoint),
+        state_path=state_path_beside(outputs, port),
+        preview=args.preview,
+        service_drain_timeout=args.timeout,
     )
     console.print(result.plan.render("destroy"), markup=False, highlight=False)
     if not args.preview:

@@ -269,7 +269,8 @@ def _roll_back(
     except Exception:  # the deploy's own error is the one to report; the state says what is left
         pass
     finally:
-        save_state(StackState(stack, cloud.endpoint_url, remaining), path)
+        if remaining or path.exists():  # a first deploy that left nothing writes no file
+            save_state(StackState(stack, cloud.endpoint_url, remaining), path)
 
 
 def _save_partial(prior: StackState, applying: EmulatorMocks, path: Path, cloud: Any) -> None:

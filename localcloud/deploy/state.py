@@ -1,8 +1,9 @@
 """The state of what the local cloud deployed: one record per resource, kept in a JSON file.
 
-One emulator, one state file, next to its outputs file (``localcloud.outputs``):
-``.localcloud/state.json`` for port 4566 and ``.localcloud/state-<port>.json`` for any other
-port, written atomically after every deploy or destroy. Its format (``version`` 1)::
+One emulator, one state file, next to its outputs file (``localcloud.outputs``; the CLI's
+``--outputs`` moves both): ``.localcloud/state.json`` for port 4566 and
+``.localcloud/state-<port>.json`` for any other port, written atomically after every deploy or
+destroy. Its format (``version`` 1)::
 
     {
       "version": 1,
@@ -40,9 +41,18 @@ STATE_VERSION = 1
 
 
 def default_state_path(port: int) -> Path:
-    """The state file of the emulator on *port* (next to its outputs file)."""
-    name = "state.json" if port == DEFAULT_PORT else f"state-{port}.json"
-    return OUTPUTS_DIR / name
+    """The state file of the emulator on *port* (next to its default outputs file)."""
+    return OUTPUTS_DIR / _state_name(port)
+
+
+def state_path_beside(outputs: Path, port: int) -> Path:
+    """The state file next to the outputs file *outputs* of the emulator on *port*
+    (``state.json`` for port 4566, ``state-<port>.json`` for any other)."""
+    return outputs.parent / _state_name(port)
+
+
+def _state_name(port: int) -> str:
+    return "state.json" if port == DEFAULT_PORT else f"state-{port}.json"
 
 
 @dataclass(frozen=True)

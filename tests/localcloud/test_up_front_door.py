@@ -128,6 +128,10 @@ def test_up_deploys_waits_for_the_tasks_and_writes_the_outputs(piped_ups):
     assert "aws:ecs/service:Service  web-service" in run.stdout  # the resource tree
     assert written["url"] in run.stdout
     assert f"outputs written to {run.outputs}" in run.stdout
+    # The deployed state is kept beside the outputs file, not in the project's .localcloud/.
+    state = json.loads((run.outputs.parent / f"state-{run.port}.json").read_text())
+    assert len(state["resources"]) > 40
+    assert not (PROJECT / ".localcloud" / f"state-{run.port}.json").exists()
 
 
 @pytest.mark.parametrize("run_number", [0, 1])
