@@ -145,7 +145,7 @@ class LocalCloud(Deployable):
         choice = choose_runtime(self._requested_runtime)
         _RESETS[0] += 1
         _moto_env.apply_late_settings()
-        _install_fidelity_patches()
+        _install_moto_patches()
         _SCHEDULER.task_start_delay = self.task_start_delay
         if self.tick_interval > 0:  # 0 means "no thread", not "tick without pause"
             _SCHEDULER.tick_interval = self.tick_interval
@@ -305,7 +305,7 @@ def _close_runtimes() -> None:
         runtime.close()
 
 
-def _install_fidelity_patches() -> None:
+def _install_moto_patches() -> None:
     """Patch moto where AWS behaves otherwise, service by service, and where it repeats work
     (``speedups``) (once per process)."""
     ecs_responses.install(_SCHEDULER)

@@ -142,7 +142,7 @@ def local_cloud(
     cloud.scheduler.task_start_delay = cloud.task_start_delay
     if cloud.scheduler.runtime.name != wanted:
         cloud.use_runtime(wanted)
-    elif "shared_stack" not in request.fixturenames or not _SHARED.current():
+    elif "shared_stack" not in request.fixturenames or _SHARED.current() is None:
         cloud.reset()
     return cloud
 
@@ -207,7 +207,7 @@ def faults(local_cloud: Any) -> Iterator[Any]:
         pytest.skip("fault injection needs the local cloud emulator, not LocalStack")
     yield local_cloud.faults
     local_cloud.faults.clear()
-    _SHARED.stack = None  # faults change what they act on: no later test may share it
+    _SHARED.forget()  # faults change what they act on
 
 
 @pytest.fixture
@@ -229,8 +229,8 @@ def deployed_stack(local_cloud: Any, tmp_path: Path) -> Callable[..., DeployedSt
 
 @dataclass
 class _SharedDeploy:
-    """The stack ``shared_stack`` deployed last in this process, and the state generation
-    (``localcloud.cloud.state_generation``) it was deployed in."""
+    """The stack ``shared_stack`` deployed last in this process, its arguments (``key``) and the
+    state generation (``localcloud.cloud.state_generation``) it was deployed in."""
 
     key: str = ""
     stack: DeployedStack | None = None
@@ -241,6 +241,16 @@ class _SharedDeploy:
         from localcloud.cloud import state_generation
 
         return self.stack if self.generation == state_generation() else None
+
+    def remember(self, key: str, stack: DeployedStack) -> None:
+        """*stack* was just deployed for *key*."""
+        from localcloud.cloud import state_generation
+
+        self.key, self.stack, self.generation = key, stack, state_generation()
+
+    def forget(self) -> None:
+        """The stack may have changed: no later test shares it."""
+        self.stack = None
 
 
 _SHARED = _SharedDeploy()
@@ -262,27 +272,28 @@ def shared_stack(
     """
     import json
 
-    from localcloud.remote import RemoteCloud
-
     def deploy_stack(
         stack_config: str | Path,
         prepare: Callable[[Any], dict[str, Any]] | None = None,
         **config: Any,
     ) -> DeployedStack:
+        def deploy_now() -> DeployedStack:
+            extra = prepare(local_cloud) if prepare else {}
+            state = tmp_path_factory.mktemp("shared-stack") / "state.json"
+            return DeployedStack(local_cloud, stack_config, state).update(**extra, **config)
+
+        if isinstance(local_cloud, RemoteCloud):
+            return deploy_now()
         key = json.dumps(
             [str(stack_config), getattr(prepare, "__qualname__", None), config], sort_keys=True
         )
         shared = _SHARED.current()
-        if shared is not None and _SHARED.key == key and not isinstance(local_cloud, RemoteCloud):
+        if shared is not None and _SHARED.key == key:
             return shared
         if shared is not None:  # another shared stack: start from an empty cloud
             local_cloud.reset()
-        extra = prepare(local_cloud) if prepare else {}
-        state = tmp_path_factory.mktemp("shared-stack") / "state.json"
-        stack = DeployedStack(local_cloud, stack_config, state).update(**extra, **config)
-        from localcloud.cloud import state_generation
-
-        _SHARED.key, _SHARED.stack, _SHARED.generation = key, stack, state_generation()
+        stack = deploy_now()
+        _SHARED.remember(key, stack)
         return stack
 
     return deploy_stack

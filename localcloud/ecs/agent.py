@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud.ecs.models import ContainerObservation, SimTask, TaskObservation
+from localcloud.ecs.models import SimTask
+from localcloud.ecs.observations import ContainerObservation, TaskObservation
 from localcloud.ecs.runtime import ESSENTIAL_CONTAINER_EXITED, TaskRuntime
 from localcloud.ecs.secrets import SecretResolutionError, resolve_secrets
 from localcloud.logs.awslogs import AwsLogsDestination

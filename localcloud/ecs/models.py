@@ -1,7 +1,7 @@
 """The ECS state the scheduler keeps beside moto's: the task, its containers and the bookkeeping.
 
 ``SimTask`` (with one ``TaskContainer`` per container definition) is what DescribeTasks shows,
-whichever runtime runs it, and ``TaskObservation`` what a runtime reports of its containers;
+whichever runtime runs it (what a runtime reports of its containers is in ``observations``);
 ``DeploymentState`` and ``ServiceState`` are what ECS tracks about deployments and services but
 does not show.
 """
@@ -19,31 +19,7 @@ from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.managed_state_model import ManagedState
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
-
-
-@dataclass(frozen=True)
-class ContainerObservation:
-    """What one container is doing: ``last_status`` PENDING | RUNNING | STOPPED."""
-
-    last_status: str
-    health_status: str = "UNKNOWN"
-    exit_code: int | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskObservation:
-    """What a task's containers are doing, by container name.
-
-    ``last_status`` is PENDING (pulling, starting), RUNNING (every container started) or
-    STOPPED (it stopped on its own: *stopped_reason* and *stop_code* say why, as ECS would).
-    """
-
-    last_status: str
-    containers: dict[str, ContainerObservation] = field(default_factory=dict)
-    stopped_reason: str | None = None
-    stop_code: str | None = None
-
+from localcloud.ecs.observations import TaskObservation
 
 #: ECS's default and largest ``stopTimeout`` of a Fargate container, seconds.
 DEFAULT_STOP_TIMEOUT = 30

@@ -19,10 +19,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from localcloud.ecs.observations import ContainerObservation, TaskObservation
 from localcloud.errors import LocalCloudError
 
 if TYPE_CHECKING:  # the models load moto (a second or more): the CLI's flags need none of it
-    from localcloud.ecs.models import SimTask, TaskObservation
+    from localcloud.ecs.models import SimTask
 
 #: The ``--runtime`` choices, first the default of the command line and ``make up``.
 RUNTIME_CHOICES = ("auto", "docker", "simulated")
@@ -73,8 +74,6 @@ class SimulatedRuntime(TaskRuntime):
 
     def observe(self, task: SimTask) -> TaskObservation:
         """RUNNING, each container RUNNING (HEALTHY when it has a health check)."""
-        from localcloud.ecs.models import ContainerObservation, TaskObservation
-
         return TaskObservation(
             "RUNNING",
             {

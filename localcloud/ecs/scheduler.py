@@ -54,7 +54,8 @@ from moto.ecs.models import Service
 from moto.moto_api._internal import mock_random
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
-from localcloud.ecs.models import DeploymentState, ServiceState, SimTask, TaskObservation
+from localcloud.ecs.models import DeploymentState, ServiceState, SimTask
+from localcloud.ecs.observations import TaskObservation
 from localcloud.ecs.runtime import (
     ESSENTIAL_CONTAINER_EXITED,
     FAILED_CONTAINER_HEALTH_CHECKS,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.testing import FargateService, ServiceBuilder
+from localcloud.testing import FargateService, ServiceBuilder, free_port
 
 
 @pytest.fixture
@@ -103,7 +102,7 @@ def registry(tmp_path_factory):
     if shutil.which("docker-registry") is None:
         pytest.skip("needs docker-registry (Debian package docker-registry)")
     root = tmp_path_factory.mktemp("registry")
-    port = _free_port()
+    port = free_port()
     config = root / "config.yml"
     config.write_text(
         f"version: 0.1\nstorage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
@@ -128,9 +127,3 @@ def registry(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -130,3 +130,11 @@ def test_shared_stack_shares_one_deploy_until_the_cloud_is_reset_or_faulted(tmp_
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "7 passed" in run.stdout
+
+
+def test_aws_client_gives_one_client_per_service_and_options_within_a_test(aws_client):
+    ecs = aws_client("ecs")
+    assert aws_client("ecs") is ecs
+    assert aws_client("ecs", region_name="eu-west-1") is not ecs
+    assert aws_client("ecs", region_name="eu-west-1").meta.region_name == "eu-west-1"
+    assert aws_client("elbv2").meta.service_model.service_name == "elbv2"
