@@ -65,6 +65,18 @@ def test_a_reset_gives_every_managed_policy_back_unattached(local_cloud, aws_cli
     ]
 
 
+def test_every_session_of_the_emulator_process_parses_the_botocore_data_once(local_cloud):
+    """moto makes a new boto3 session whenever it lists regions (at import, at each reset): they
+    all share one parse of botocore's endpoint data and service models."""
+    import boto3
+
+    loaders = [boto3.session.Session()._session.get_component("data_loader") for _ in range(2)]
+    assert [type(loader).__name__ for loader in loaders] == ["SharedModelLoader"] * 2
+    assert loaders[0].load_data("endpoints") is loaders[1].load_data("endpoints")
+    local_cloud.reset()  # moto's regions are listed again, from the same data
+    assert "us-east-1" in boto3.session.Session().get_available_regions("ecs")
+
+
 def test_throttle_answers_the_chosen_fraction_with_the_aws_error_codes(aws_client, faults):
     ecs = aws_client("ecs", config=NO_RETRIES)
     elbv2 = aws_client("elbv2", config=NO_RETRIES)

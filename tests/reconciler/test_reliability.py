@@ -192,3 +192,23 @@ def test_library_raises_typed_errors(sim):
         sweep(from_flags("web", "app", 1, region=REGION), clients)
     assert err.value.kind == "unreachable"
     assert err.value.exit_code == 3
+
+
+def test_client_factories_share_parsed_models_but_not_credentials():
+    """Each factory has its own session (credentials, region), but botocore's parsed models are
+    parsed once per process: the second factory's ECS model is the first one's."""
+    first = ClientFactory(
+        AwsTarget(credentials={"aws_access_key_id": "one", "aws_secret_access_key": "s1"})
+    )
+    second = ClientFactory(
+        AwsTarget(credentials={"aws_access_key_id": "two", "aws_secret_access_key": "s2"})
+    )
+    loaders = [f._boto_session()._session.get_component("data_loader") for f in (first, second)]
+    assert loaders[0] is not loaders[1]
+    models = [loader.load_service_model("ecs", "service-2") for loader in loaders]
+    assert models[0] is models[1]
+    assert models[0]["metadata"]["serviceId"] == "ECS"
+    keys = [
+        f.client("ecs", REGION)._request_signer._credentials.access_key for f in (first, second)
+    ]
+    assert keys == ["one", "two"]
