@@ -28,8 +28,9 @@ JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 # it cache them in __pycache__ even where the environment says not to write bytecode, or each
 # worker and each pytest subprocess recompiles them all (2.5 s each).
 test: export PYTHONDONTWRITEBYTECODE =
+# --dist loadgroup: the tests of an xdist_group (a module sharing costly CLI runs) stay on one worker.
 test: $(STAMP) lint
-	$(PY) -m pytest -n $(JOBS)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -38,7 +38,7 @@ from typing import Any
 
 from clitools import args as cliargs
 from localcloud.deploy.context import SERVICE_DRAIN_TIMEOUT_S
-from localcloud.ecs.runtime import RUNTIME_CHOICES
+from localcloud.ecs.runtime import RUNTIME_CHOICES, choose_runtime
 from localcloud.errors import ConfigError, LocalCloudError
 from localcloud.faults import FAULT_NAMES, UNHEALTHY_REASONS
 from localcloud.outputs import DEFAULT_PORT, default_outputs_path, port_of
@@ -362,6 +362,8 @@ def _started_cloud(args: argparse.Namespace) -> Iterator[Any]:
     runtime = _runtime(args.runtime)
     if args.port:  # a busy port is told before moto loads (seconds), then bound for real
         bind_listener(args.host, args.port).close()
+    if runtime == "docker":  # and so is a missing daemon (LocalCloud.start asks again)
+        choose_runtime(runtime)
     from localcloud.cloud import LocalCloud
 
     cloud = LocalCloud(

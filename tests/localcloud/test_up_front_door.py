@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ def tree_lines(stdout: str) -> list[tuple[str, str]]:
 
 @dataclass
 class UpRun:
-    """One ``localcloud up`` run to the end, its stdout piped (COLUMNS=80)."""
+    """One ``localcloud up`` run, its stdout piped (COLUMNS=80): to the end, or (``--serve``)
+    up to the hints printed once it serves, the process still running."""
 
     port: int
     outputs: Path
@@ -60,46 +62,83 @@ class UpRun:
     first_line_s: float
     rest: str
     stderr: str
-    returncode: int
+    returncode: int | None
+    process: subprocess.Popen | None = None
 
     @property
     def stdout(self) -> str:
         return self.first_line + self.rest
 
 
-def run_up(command: list[str], port: int, outputs: Path) -> UpRun:
+def start_up(command: list[str], cwd: Path) -> tuple[subprocess.Popen, str, float]:
+    """Start ``up``; its process, first stdout line and the seconds that line took."""
     started = time.monotonic()
     process = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**cli_env(), "COLUMNS": "80"},
     )  # fmt: skip
     first = process.stdout.readline()
-    first_line_s = time.monotonic() - started
+    return process, first, time.monotonic() - started
+
+
+def run_up(command: list[str], port: int, outputs: Path) -> UpRun:
+    process, first, first_line_s = start_up(command, PROJECT)
     rest, err = process.communicate(timeout=180)
     return UpRun(port, outputs, first, first_line_s, rest, err, process.returncode)
+
+
+def read_until(process: subprocess.Popen, text: str, timeout: float = 180) -> list[str]:
+    """Lines of *process*'s stdout up to the first containing *text*."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            pytest.fail(f"stdout ended before {text!r}: {seen[-5:]} {process.stderr.read()}")
+        seen.append(line.rstrip("\n"))
+        if text in line:
+            return seen
+    pytest.fail(f"no {text!r} after {timeout} s")
 
 
 #: The flags ``make up ARGS=...`` passes in the first run (the outputs file is added).
 MAKE_ARGS = f"--config fargate-app:desiredCount=3 {' '.join(FAST)}"
 
+# One worker runs this module: its runs are shared by its tests (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("up-front-door")
+
 
 @pytest.fixture(scope="module")
-def piped_ups(tmp_path_factory) -> list[UpRun]:
-    """Two ``up`` runs, stdout piped, shared by the tests below (they only read them): the
-    first is the command line ``make up PORT=... ARGS=...`` runs (3 tasks), the second plain
-    ``python -m localcloud up`` (the stack's 2 tasks)."""
+def piped_ups(tmp_path_factory) -> Iterator[list[UpRun]]:
+    """Two ``up`` processes, stdout piped, shared by the tests below: the first is the command
+    line ``make up PORT=... ARGS=...`` runs (3 tasks), run to the end; the second plain
+    ``python -m localcloud up --serve`` from another directory (the stack's 2 tasks, its
+    outputs in that directory's ``.localcloud/``), left serving for
+    ``test_each_emulator_owns_its_outputs_file``, which stops it (else the fixture does)."""
     workdir = tmp_path_factory.mktemp("piped-ups")
     port, outputs = free_port(), workdir / "outputs-make.json"
     made = run_up(
         make_up_command(PORT=str(port), ARGS=f"{MAKE_ARGS} --outputs {outputs}"), port, outputs
     )
-    port, outputs = free_port(), workdir / "outputs-plain.json"
-    plain = run_up(
-        [sys.executable, "-m", "localcloud", "up", "--port", str(port), *FAST,
-         "--outputs", str(outputs)],
-        port, outputs,
+    serving_dir = tmp_path_factory.mktemp("serving")
+    port = free_port()
+    process, first, first_line_s = start_up(
+        [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(port),
+         "--stack-config", STACK, *FAST],
+        serving_dir,
     )  # fmt: skip
-    return [made, plain]
+    try:
+        lines = read_until(process, "serving until Ctrl-C")  # the summary, then the hints
+        lines += read_until(process, "python -m reconciler check")
+        serving = UpRun(
+            port, serving_dir / ".localcloud" / f"outputs-{port}.json", first, first_line_s,
+            "".join(f"{line}\n" for line in lines), "", None, process,
+        )  # fmt: skip
+        yield [made, serving]
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
 
 
 def test_make_up_passes_port_serve_and_args_to_localcloud_up(piped_ups, tmp_path):
@@ -132,12 +171,14 @@ def test_up_deploys_waits_for_the_tasks_and_writes_the_outputs(piped_ups):
     state = json.loads((run.outputs.parent / f"state-{run.port}.json").read_text())
     assert len(state["resources"]) > 40
     assert not (PROJECT / ".localcloud" / f"state-{run.port}.json").exists()
+    # The endpoints file next to the outputs went with the emulator.
+    assert not (run.outputs.parent / f"endpoints-{run.port}.json").exists()
 
 
 @pytest.mark.parametrize("run_number", [0, 1])
 def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
     run = piped_ups[run_number]
-    assert run.returncode == 0, run.stderr
+    assert run.returncode in (0, None), run.stderr  # None: still serving
     # The first line comes before the emulator serves and before the deploy starts.
     assert run.first_line == f"starting the local cloud on 127.0.0.1:{run.port} ...\n"
     lines = run.rest.splitlines()
@@ -148,8 +189,7 @@ def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
     assert serving + 1 < deploying
     assert all(line.startswith(before_deploy) for line in lines[serving + 2 : deploying])
     print(f"first line after {run.first_line_s:.2f} s")  # the measured figure
-    # The summary lists the local URL of the stack's ALB listener; the endpoints file
-    # next to the outputs went with the emulator.
+    # The summary lists the local URL of the stack's ALB listener.
     listener = [line.strip() for line in lines if line.strip().startswith("listener ")]
     assert len(listener) == 1
     assert re.fullmatch(
@@ -157,7 +197,6 @@ def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
         r"[a-z0-9-]+\.us-east-1\.elb\.amazonaws\.com:80\)",
         listener[0],
     ), listener
-    assert not (run.outputs.parent / f"endpoints-{run.port}.json").exists()
     written = json.loads(run.outputs.read_text())
     tokens = [s for s in strings_in(written) if s.startswith(("arn:", "vpc-", "subnet-"))]
     assert len(tokens) >= 8
@@ -168,46 +207,33 @@ def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
 def test_piped_up_prints_the_resource_tree_in_the_same_order_every_run(piped_ups):
     trees = [tree_lines(run.stdout) for run in piped_ups]
     assert len(trees[0]) >= 30
-    assert trees[0] == trees[1]  # two processes, two hash seeds, other desired counts
+    assert trees[0] == trees[1]  # two processes, two hash seeds, other desired counts and flags
     # Siblings sorted by type then name: the Network's subnets, in order.
     subnets = [name for type_, name in trees[0] if type_ == "aws:ec2/subnet:Subnet"]
     assert subnets == ["web-private-0", "web-private-1", "web-public-0", "web-public-1"]
 
 
-def read_until(process: subprocess.Popen, text: str, timeout: float = 180) -> list[str]:
-    """Lines of *process*'s stdout up to the first containing *text*."""
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            pytest.fail(f"stdout ended before {text!r}: {seen[-5:]} {process.stderr.read()}")
-        seen.append(line.rstrip("\n"))
-        if text in line:
-            return seen
-    pytest.fail(f"no {text!r} after {timeout} s")
-
-
-def test_each_emulator_owns_its_outputs_file(tmp_path):
-    serving_port, other_port = free_port(), free_port()
+def test_each_emulator_owns_its_outputs_file(piped_ups):
+    """The serving ``up``'s outputs file is its own: another ``up`` is refused it, ``fault``
+    and the printed reconciler command find it, and once the owner is gone only an ``up``
+    that converged may replace it."""
+    serving = piped_ups[1]
+    server, serving_port, other_port = serving.process, serving.port, free_port()
+    workdir = serving.outputs.parents[1]  # the serving `up` ran there
     serving_outputs = Path(".localcloud") / f"outputs-{serving_port}.json"
     endpoint = f"http://127.0.0.1:{serving_port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(serving_port),
-         "--stack-config", STACK, *FAST],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
-    )  # fmt: skip
     try:
-        summary = read_until(server, "serving until Ctrl-C")
-        hints = read_until(server, "python -m reconciler check")
+        lines = serving.rest.splitlines()
+        serving_at = next(i for i, line in enumerate(lines) if "serving until Ctrl-C" in line)
+        summary, hints = lines[: serving_at + 1], lines[serving_at + 1 :]
         check_command = (
             "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test python -m reconciler check "
             f"--outputs {serving_outputs} --endpoint-url {endpoint}"
         )
         assert any(line.split() == ["check", *check_command.split()] for line in summary)
         assert hints[-1].strip() == check_command
-        owned = (tmp_path / serving_outputs).read_bytes()
-        owner = json.loads((tmp_path / serving_outputs.with_suffix(".owner.json")).read_text())
+        owned = (workdir / serving_outputs).read_bytes()
+        owner = json.loads((workdir / serving_outputs.with_suffix(".owner.json")).read_text())
         assert owner == {"pid": server.pid, "port": serving_port, "endpoint": endpoint}
 
         # The printed command works as printed (from the same directory, no AWS variables set).
@@ -216,7 +242,7 @@ def test_each_emulator_owns_its_outputs_file(tmp_path):
         assert words[2] == "python"
         bare = {k: v for k, v in cli_env().items() if not k.startswith("AWS_")}
         check = subprocess.run(
-            [sys.executable, *rest], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            [sys.executable, *rest], cwd=workdir, capture_output=True, text=True, timeout=60,
             env={**bare, **dict(v.split("=", 1) for v in variables)},
         )  # fmt: skip
         assert check.returncode == 0, check.stdout + check.stderr
@@ -224,7 +250,7 @@ def test_each_emulator_owns_its_outputs_file(tmp_path):
         # Another `up` may not take the serving emulator's file: refused before deploying.
         refused = localcloud(
             "up", "--port", str(other_port), "--stack-config", STACK,
-            "--outputs", str(serving_outputs), cwd=tmp_path,
+            "--outputs", str(serving_outputs), cwd=workdir,
         )  # fmt: skip
         assert refused.returncode == 1
         assert refused.stderr == (
@@ -233,12 +259,12 @@ def test_each_emulator_owns_its_outputs_file(tmp_path):
             f".localcloud/outputs-{other_port}.json\n"
         )
         assert "deploying" not in refused.stdout
-        assert (tmp_path / serving_outputs).read_bytes() == owned
+        assert (workdir / serving_outputs).read_bytes() == owned
 
         # `fault --port` finds that emulator's file: cluster and service come from it.
-        armed = localcloud("fault", "crash-loop", "--port", str(serving_port), cwd=tmp_path)
+        armed = localcloud("fault", "crash-loop", "--port", str(serving_port), cwd=workdir)
         assert armed.returncode == 0, armed.stderr
-        listed = localcloud("fault", "list", "--endpoint", endpoint, cwd=tmp_path)
+        listed = localcloud("fault", "list", "--endpoint", endpoint, cwd=workdir)
         assert json.loads(listed.stdout) == [
             {
                 "fault": "crash-loop",
@@ -250,16 +276,19 @@ def test_each_emulator_owns_its_outputs_file(tmp_path):
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+    assert server.returncode == 0, server.stderr.read()
     assert_port_free(serving_port)
+    # The endpoints file next to the outputs went with the emulator.
+    assert not (workdir / ".localcloud" / f"endpoints-{serving_port}.json").exists()
 
     # Its owner gone, the file may be rewritten, but only by an `up` that converged.
     failed = localcloud(
         "up", "--port", str(other_port), "--stack-config", STACK, "--task-start-delay", "5",
-        "--timeout", "0.5", "--outputs", str(serving_outputs), cwd=tmp_path,
+        "--timeout", "0.5", "--outputs", str(serving_outputs), cwd=workdir,
     )  # fmt: skip
     assert failed.returncode == 1
     assert failed.stderr.startswith("localcloud: error: not converged after 0.5 s: ")
     assert failed.stderr.count("\n") == 1
-    assert (tmp_path / serving_outputs).read_bytes() == owned
-    assert not (tmp_path / ".localcloud" / f"outputs-{other_port}.json").exists()
+    assert (workdir / serving_outputs).read_bytes() == owned
+    assert not (workdir / ".localcloud" / f"outputs-{other_port}.json").exists()
     assert_port_free(other_port)
