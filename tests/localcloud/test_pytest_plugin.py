@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+PROJECT = Path(__file__).resolve().parents[2]
+
 SAMPLE = textwrap.dedent(
     """
     def test_uses_the_cloud(local_cloud, aws_client, faults):
@@ -109,10 +111,12 @@ def write_tiny_project(directory: Path) -> Path:
 
 
 def run_pytest(directory: Path, **env: str) -> subprocess.CompletedProcess:
-    """pytest on *directory* in a new process with *env* instead of any configured endpoint."""
+    """pytest on *directory* in a new process with *env* instead of any configured endpoint,
+    importing this checkout's code (PYTHONPATH; the virtualenv may point at another one)."""
     clean = {
         k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
     }
+    clean["PYTHONPATH"] = str(PROJECT)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-s", "-rA", "-p", "no:cacheprovider",
          "-p", "no:xdist", str(directory)],
