@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -22,6 +21,7 @@ from localcloud import LocalCloud
 from localcloud.ecr import IMMUTABLE_TAG_MESSAGE, LocalEcr
 from localcloud.ecr.catalog import manifest_digest
 from localcloud.ecr.registry import STORAGE_PREFIX, stop_leftovers
+from tests.preloaded import PRELOADED
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Label of every image these tests build, so a leftover is found.
@@ -215,14 +215,9 @@ def _gone(pid: int) -> bool:
 
 
 def python_lines(*lines: str) -> list[str]:
-    """Run *lines* as a Python program in a fresh process (this checkout's code); its output."""
-    run = subprocess.run(
-        [sys.executable, "-c", "\n".join(lines)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """Run *lines* as a Python program in a process of its own (forked from the preloaded
+    Python, ``tests.preloaded``); its output."""
+    run = PRELOADED.run(["-c", "\n".join(lines)], cwd=ROOT, timeout=60)
     assert run.returncode == 0, run.stderr
     return run.stdout.splitlines()
 
@@ -252,9 +247,7 @@ def test_a_registry_left_by_a_killed_emulator_is_stopped_at_the_next_start():
         "print(registry.pid, registry.storage, flush=True)\n"
         "import time; time.sleep(60)\n"
     )
-    owner = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
+    owner = PRELOADED.popen(["-c", script], cwd=ROOT)
     try:
         pid, storage = owner.stdout.readline().split()
     finally:

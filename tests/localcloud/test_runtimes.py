@@ -6,15 +6,14 @@ The simulated runtime runs here; ``test_agent`` checks the same AWS shapes with 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from localcloud import LocalCloud, LocalCloudError
 from localcloud.ecs.runtime import RuntimeChoice, choose_runtime
 from tests.localcloud.support import tasks
-from tests.localcloud.test_cli import PROJECT, cli_env, free_port
+from tests.localcloud.test_cli import cli_env, free_port
+from tests.preloaded import PRELOADED
 
 TASK_ID = re.compile(r"[0-9a-f]{32}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -125,11 +124,9 @@ def test_an_unknown_runtime_is_refused_naming_the_choices():
 
 def test_up_with_runtime_docker_and_no_daemon_exits_1_with_one_line(tmp_path):
     env = {**cli_env(), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
-    run = subprocess.run(
-        [sys.executable, "-m", "localcloud", "up", "--runtime", "docker", "--port",
-         str(free_port())],
-        cwd=PROJECT, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+    run = PRELOADED.run(
+        ["-m", "localcloud", "up", "--runtime", "docker", "--port", str(free_port())], env=env
+    )
     assert run.returncode == 1
     assert run.stderr.startswith("localcloud: error: --runtime docker: no Docker daemon answers (")
     assert run.stderr.endswith("; start Docker or use --runtime simulated\n")
@@ -139,10 +136,7 @@ def test_up_with_runtime_docker_and_no_daemon_exits_1_with_one_line(tmp_path):
 
 def test_a_bad_runtime_variable_is_a_usage_error(tmp_path):
     env = {**cli_env(), "LOCALCLOUD_RUNTIME": "podman"}
-    run = subprocess.run(
-        [sys.executable, "-m", "localcloud", "serve", "--port", str(free_port())],
-        cwd=PROJECT, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+    run = PRELOADED.run(["-m", "localcloud", "serve", "--port", str(free_port())], env=env)
     assert run.returncode == 2
     assert run.stderr == (
         "localcloud: error: LOCALCLOUD_RUNTIME=podman: use one of auto, docker, simulated\n"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.localcloud.test_cli import PROJECT, assert_port_free, cli_env, free_port, localcloud
+from tests.preloaded import PRELOADED, ForkedProcess
 
 STACK = str(PROJECT / "stacks" / "Pulumi.localstack.yaml")
 FAST = ("--task-start-delay", "0.2")
@@ -63,20 +64,27 @@ class UpRun:
     rest: str
     stderr: str
     returncode: int | None
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | ForkedProcess | None = None
 
     @property
     def stdout(self) -> str:
         return self.first_line + self.rest
 
 
-def start_up(command: list[str], cwd: Path) -> tuple[subprocess.Popen, str, float]:
-    """Start ``up``; its process, first stdout line and the seconds that line took."""
+def start_up(
+    command: list[str], cwd: Path, *, fresh: bool = False
+) -> tuple[subprocess.Popen | ForkedProcess, str, float]:
+    """Start the ``python -m localcloud up`` *command* (*fresh*: in a new interpreter, else
+    forked from the preloaded one); its process, first stdout line and the seconds it took."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**cli_env(), "COLUMNS": "80"},
-    )  # fmt: skip
+    env = {**cli_env(), "COLUMNS": "80"}
+    if fresh:
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+    else:
+        assert Path(command[0]).name.startswith("python"), command
+        process = PRELOADED.popen(command[1:], cwd=cwd, env=env)
     first = process.stdout.readline()
     return process, first, time.monotonic() - started
 
@@ -87,7 +95,9 @@ def run_up(command: list[str], port: int, outputs: Path) -> UpRun:
     return UpRun(port, outputs, first, first_line_s, rest, err, process.returncode)
 
 
-def read_until(process: subprocess.Popen, text: str, timeout: float = 180) -> list[str]:
+def read_until(
+    process: subprocess.Popen | ForkedProcess, text: str, timeout: float = 180
+) -> list[str]:
     """Lines of *process*'s stdout up to the first containing *text*."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -126,6 +136,7 @@ def piped_ups(tmp_path_factory) -> Iterator[list[UpRun]]:
         [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(port),
          "--stack-config", STACK, *FAST],
         serving_dir,
+        fresh=True,  # another hash seed than the preloaded Python's, for the tree order test
     )  # fmt: skip
     try:
         lines = read_until(process, "serving until Ctrl-C")  # the summary, then the hints
@@ -241,10 +252,9 @@ def test_each_emulator_owns_its_outputs_file(piped_ups):
         variables, rest = words[:2], words[3:]
         assert words[2] == "python"
         bare = {k: v for k, v in cli_env().items() if not k.startswith("AWS_")}
-        check = subprocess.run(
-            [sys.executable, *rest], cwd=workdir, capture_output=True, text=True, timeout=60,
-            env={**bare, **dict(v.split("=", 1) for v in variables)},
-        )  # fmt: skip
+        check = PRELOADED.run(
+            rest, cwd=workdir, env={**bare, **dict(v.split("=", 1) for v in variables)}
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
         # Another `up` may not take the serving emulator's file: refused before deploying.
