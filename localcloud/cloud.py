@@ -25,7 +25,12 @@ from localcloud.elbv2 import balancer as elbv2_balancer
 from localcloud.elbv2 import targets as elbv2_targets
 from localcloud.elbv2.balancer import LocalLoadBalancer
 from localcloud.elbv2.health import HEALTH
-from localcloud.emulator import EmulatorApp, EmulatorServer, acting_as_emulator
+from localcloud.emulator import (
+    EmulatorApp,
+    EmulatorServer,
+    InProcessTransport,
+    acting_as_emulator,
+)
 from localcloud.errors import LocalCloudError
 from localcloud.faults import Faults
 from localcloud.iam import managed_policies
@@ -270,7 +275,13 @@ class LocalCloud(Deployable):
         ADDRESSES.clear()
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
-        """A boto3 client for *service_name* bound to the emulator (region and test credentials)."""
+        """A boto3 client for *service_name* bound to the emulator (region and test credentials).
+
+        Its calls go to the emulator's request hook in this process, without a socket
+        (``localcloud.emulator.InProcessTransport``): the same handling as over HTTP at
+        ``endpoint_url``, which other processes use. An ``endpoint_url`` in *kwargs* is called
+        over HTTP.
+        """
         import boto3
 
         options: dict[str, Any] = {
@@ -279,7 +290,10 @@ class LocalCloud(Deployable):
             **CREDENTIALS,
         }
         options.update(kwargs)
-        return boto3.client(service_name, **options)
+        client = boto3.client(service_name, **options)
+        if self._server is not None and "endpoint_url" not in kwargs:
+            client.meta.events.register_first("before-send", InProcessTransport(self._server.app))
+        return client
 
 
 def _make_runtime(name: str) -> TaskRuntime:

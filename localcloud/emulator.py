@@ -13,6 +13,10 @@ The request hook (``EmulatorApp``) is the one seam between clients and moto:
 - it serves the control API under ``/_localcloud/`` (``localcloud.control``: faults, tick,
   health, reset) that the CLI uses against an emulator running in another process;
 - it notices ``POST /moto-api/reset`` and resets the scheduler's bookkeeping with moto.
+
+Clients in the emulator's own process (``LocalCloud.client``: the tests, the emulated deploy)
+hand their requests to the same hook without a socket (``InProcessTransport``); other
+processes reach it over HTTP.
 """
 
 from __future__ import annotations
@@ -23,14 +27,19 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlsplit
 
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from moto.core.botocore_stubber import MockRawResponse
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from localcloud import _moto_env  # noqa: F401  (moto settings first)
 from localcloud.control import CONTROL_PREFIX
@@ -122,6 +131,37 @@ class EmulatorApp:
         return [body]
 
 
+class InProcessTransport:
+    """botocore's ``before-send`` handler that gives a signed request to *app* in this process
+    and returns its answer as the HTTP response would be: the same request hook (throttling,
+    lock, control API), the same bytes and headers, without a socket, a connection or a server
+    thread (about 40 % of an API call's cost on the emulator). ``client.meta.events
+    .register_first("before-send", transport)``."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+
+    def __call__(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        environ = EnvironBuilder(
+            method=request.method,
+            base_url=f"{url.scheme}://{url.netloc}",
+            path=url.path,
+            query_string=url.query,
+            headers=[
+                (name, value.decode() if isinstance(value, bytes) else value)
+                for name, value in request.headers.items()
+            ],
+            data=request.body or b"",
+        ).get_environ()
+        body, status, headers = run_wsgi_app(self._app, environ, buffered=True)
+        content = b"".join(body)
+        answer_headers = {"Date": formatdate(usegmt=True), **dict(headers)}  # as a server adds
+        return AWSResponse(
+            request.url, int(status.split()[0]), answer_headers, MockRawResponse(content)
+        )
+
+
 def signing_service(authorization: str) -> str | None:
     """The service a SigV4-signed request is for, from its credential scope."""
     match = _SCOPE.search(authorization)
@@ -181,6 +221,11 @@ class EmulatorServer:
         finally:
             listener.close()  # werkzeug serves a duplicate of the descriptor
         self._thread: threading.Thread | None = None
+
+    @property
+    def app(self) -> Callable[..., Any]:
+        """The WSGI app served."""
+        return self._server.app
 
     @property
     def port(self) -> int:

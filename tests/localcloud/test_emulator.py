@@ -77,6 +77,34 @@ def test_every_session_of_the_emulator_process_parses_the_botocore_data_once(loc
     assert "us-east-1" in boto3.session.Session().get_available_regions("ecs")
 
 
+def test_clients_in_the_emulators_process_get_the_answers_http_clients_get(local_cloud):
+    """``LocalCloud.client`` hands requests to the emulator without a socket; a client of the
+    same endpoint over HTTP gets the same data and the same errors."""
+    in_process = local_cloud.client("ec2")
+    over_http = local_cloud.client("ec2", endpoint_url=local_cloud.endpoint_url)
+    vpc = in_process.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]
+    answers = [c.describe_vpcs(VpcIds=[vpc["VpcId"]]) for c in (in_process, over_http)]
+    assert answers[0]["Vpcs"] == answers[1]["Vpcs"] == [answers[0]["Vpcs"][0]]
+    assert answers[0]["Vpcs"][0]["CidrBlock"] == "10.9.0.0/16"
+    # Only the HTTP server names itself in the Server header: the first answer came without it.
+    headers = [answer["ResponseMetadata"]["HTTPHeaders"] for answer in answers]
+    assert headers[0]["server"] == "amazon.com"
+    assert headers[1]["server"].startswith("Werkzeug/")
+    assert [set(h) - {"connection"} for h in headers] == [set(headers[1]) - {"connection"}] * 2
+    errors = []
+    for client in (in_process, over_http):
+        with pytest.raises(ClientError) as raised:
+            client.describe_vpcs(VpcIds=["vpc-0000000000nope"])
+        errors.append(
+            (
+                raised.value.response["Error"],
+                raised.value.response["ResponseMetadata"]["HTTPStatusCode"],
+            )
+        )
+    assert errors[0] == errors[1]
+    assert errors[0][0]["Code"] == "InvalidVpcID.NotFound"
+
+
 def test_throttle_answers_the_chosen_fraction_with_the_aws_error_codes(aws_client, faults):
     ecs = aws_client("ecs", config=NO_RETRIES)
     elbv2 = aws_client("elbv2", config=NO_RETRIES)
