@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import EnforcementLevel
 from rich.console import Console
@@ -32,6 +32,9 @@ from policies.offline import (
     load_pack_config,
 )
 from policies.rules import ALL_POLICIES
+
+if TYPE_CHECKING:
+    from components.program import StackConfig
 
 PROFILE_KEY = "fargate-app:profile"
 PLATFORM_KEY = "fargate-app:platform"
@@ -79,14 +82,25 @@ def check_stack(
     ``profile`` of ``fargate-app:platform`` in a stack of shared apps). Raises
     ``components.program.StackConfigError`` or ``ValueError`` for an unusable config.
     """
-    from components.program import load_stack_config, run_program
+    from components.program import load_stack_config
 
     parsed = load_stack_config(stack_config)
     if prod is None:
         prod = _profile(parsed.config) == "prod"
+    resources = capture(parsed, program)
+    findings = evaluate(resources, (pack_config or PackConfig()).with_prod(prod))
+    return CheckResult(str(stack_config), prod, resources, findings)
+
+
+def capture(parsed: StackConfig, program: Callable[[], Any] | None = None) -> list[Captured]:
+    """Run the program of ``parsed`` (or ``program``) under ``PolicyMocks``: the resources it
+    registers, with their inputs after transforms, as the pack sees them. The result depends on
+    the parsed config and the program only (each run has a fresh runtime)."""
+    from components.program import run_program
+
     mocks = PolicyMocks(region=str(parsed.config.get("aws:region", "us-east-1")))
     result = run_program(parsed, mocks, program=program)
-    resources = [
+    return [
         Captured(
             type_=r.type_,
             name=r.name,
@@ -98,8 +112,6 @@ def check_stack(
         )
         for r in result.resources
     ]
-    findings = evaluate(resources, (pack_config or PackConfig()).with_prod(prod))
-    return CheckResult(str(stack_config), prod, resources, findings)
 
 
 def render(result: CheckResult, console: Console) -> None:

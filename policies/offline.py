@@ -196,20 +196,27 @@ def evaluate(
     active = [p for p in policies if config.level_of(p) != EnforcementLevel.DISABLED]
     findings: list[Finding] = []
     for resource in resources:
-        for policy in active:
-            if isinstance(policy, GuardrailResourcePolicy) and policy.applies_to(resource.type_):
-                for message in _validate_resource(policy, resource, config):
-                    findings.append(
-                        Finding(
-                            policy.name,
-                            config.level_of(policy),
-                            policy.controls,
-                            message,
-                            resource.type_,
-                            resource.name,
-                            resource.urn,
-                        )
+        applicable = [
+            policy
+            for policy in active
+            if isinstance(policy, GuardrailResourcePolicy) and policy.applies_to(resource.type_)
+        ]
+        # Shaped once per resource; each policy still gets its own proxy (the proxy copies the
+        # containers it wraps), as each gets its own from the engine.
+        shaped = engine_shape(resource.inputs) if applicable else {}
+        for policy in applicable:
+            for message in _validate_resource(policy, resource, shaped, config):
+                findings.append(
+                    Finding(
+                        policy.name,
+                        config.level_of(policy),
+                        policy.controls,
+                        message,
+                        resource.type_,
+                        resource.name,
+                        resource.urn,
                     )
+                )
     stack = _stack_resources(resources)
     by_urn = {resource.urn: resource for resource in resources}
     for policy in active:
@@ -232,11 +239,14 @@ def evaluate(
 
 
 def _validate_resource(
-    policy: GuardrailResourcePolicy, resource: Captured, config: PackConfig
+    policy: GuardrailResourcePolicy,
+    resource: Captured,
+    shaped: dict[str, Any],
+    config: PackConfig,
 ) -> list[str]:
     args = ResourceValidationArgs(
         resource.type_,
-        unknown_checking_proxy(engine_shape(resource.inputs)),
+        unknown_checking_proxy(shaped),
         resource.urn,
         resource.name,
         _options(resource.parent_urn),

@@ -81,8 +81,14 @@ def is_unknown(value: Any) -> bool:
     return type(value).__name__ == "Unknown" and type(value).__module__ == "pulumi.output"
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+"""Types :func:`plain` returns as they are (checked first: most values of a resource are)."""
+
+
 def plain(value: Any) -> Any:
     """Unwrap pulumi-policy proxies and secrets into plain dicts and lists (sentinels kept)."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, _DictProxy):
         target = value["__target"]
         return {key: plain(target[key]) for key in target}

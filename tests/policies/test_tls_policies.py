@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import FargateApp, FargateAppConfigError
+from components import FargateAppConfigError, resolve_settings
 from components.fargate_limits import COMPLIANT_SSL_POLICIES
+from components.load_balancer import LoadBalancer
 from components.mocks import AwsLikeMocks
 from components.program import run_program
 from tests.policies.helpers import resource_violations
@@ -15,8 +16,17 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 
 
 def _https_listener_inputs(ssl_policy: str) -> dict:
+    """The HTTPS listener a FargateApp with ``ssl_policy`` registers: its args checked as the
+    FargateApp checks them (``resolve_settings`` raises for a policy it refuses), then only the
+    LoadBalancer component it builds the listeners with, from those settings (the network,
+    registry and service of a whole app have nothing to do with the listener)."""
+    args = {"load_balancer": {"certificate_arn": CERT, "ssl_policy": ssl_policy}}
+    settings = resolve_settings(args)
+
     def program() -> None:
-        FargateApp("web", {"load_balancer": {"certificate_arn": CERT, "ssl_policy": ssl_policy}})
+        LoadBalancer(
+            "web", settings.load_balancer, vpc_id="vpc-1", subnet_ids=["subnet-1", "subnet-2"]
+        )
 
     result = run_program(None, AwsLikeMocks(), program=program, stack="dev")
     (https,) = [r for r in result.of_type(LISTENER) if r.inputs["protocol"] == "HTTPS"]
