@@ -7,10 +7,10 @@ simulated ECS scheduler and its faults. They drive the scheduler by hand (`sim.t
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -76,21 +76,19 @@ class SimCloud:
     local: Any
     cluster: str
     region: str = REGION
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
         return self.local.endpoint_url
 
     def client(self, name: str) -> Any:
-        return boto3.client(
-            name,
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """This test's client for *name* in the region (``LocalCloud.client``: in process)."""
+        if name not in self._clients:
+            self._clients[name] = self.local.client(name, region_name=self.region)
+        return self._clients[name]
 
-    @property
+    @cached_property
     def build(self) -> ServiceBuilder:
         """The shared builder of Fargate services, on this cloud's clients."""
         return ServiceBuilder(self.client)
