@@ -133,7 +133,7 @@ def load_stack_config(path: Union[str, Path]) -> StackConfig:
     if not name.startswith(STACK_FILE_PREFIX) or suffix is None:
         raise StackConfigError(f"{path}: expected a file named Pulumi.<stack>.yaml")
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = _yaml(path.read_text()) or {}
     except OSError as error:
         raise StackConfigError(f"{path}: cannot read: {error.strerror}") from None
     except yaml.YAMLError as error:
@@ -159,6 +159,12 @@ def load_stack_config(path: Union[str, Path]) -> StackConfig:
     )
 
 
+def _yaml(text: str) -> Any:
+    """``yaml.safe_load``, by libyaml when PyYAML has it (the same documents, ten times faster:
+    a Pulumi.yaml with its config schema takes 20 ms in pure Python)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
     """The name and program of the nearest ``Pulumi.yaml`` above ``stack_file``, as Pulumi
     resolves them (``main`` may name a directory or a file; the default is ``__main__.py``)."""
@@ -167,7 +173,7 @@ def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
         if not project_file.is_file():
             continue
         try:
-            project = yaml.safe_load(project_file.read_text()) or {}
+            project = _yaml(project_file.read_text()) or {}
         except (OSError, yaml.YAMLError):
             raise StackConfigError(f"{project_file}: not a readable Pulumi project file") from None
         main = directory / str(project.get("main") or ".")
