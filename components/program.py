@@ -161,8 +161,12 @@ def load_stack_config(path: Union[str, Path]) -> StackConfig:
 
 def _yaml(text: str) -> Any:
     """``yaml.safe_load``, by libyaml when PyYAML has it (the same documents, ten times faster:
-    a Pulumi.yaml with its config schema takes 20 ms in pure Python)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    a Pulumi.yaml with its config schema takes 20 ms in pure Python). A document libyaml
+    refuses is parsed again in pure Python, whose error marks the messages quote."""
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 def _find_project(stack_file: Path) -> tuple[Optional[str], Optional[Path]]:
