@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import inspect
 import re
 import sys
@@ -70,9 +71,12 @@ def _type_name(prop: PropertyDefinition, types: dict[str, Any]) -> str:
     return prop.type.value if prop.type else "any"
 
 
+@functools.cache
 def _analysis(
     component: type = FargateApp,
 ) -> tuple[dict[str, PropertyDefinition], dict[str, Any], dict[str, str]]:
+    """The analyzer's inputs, types and input mapping of ``component`` (analyzed once: the
+    tables and the config schema read them and never change them)."""
     result = Analyzer(PACKAGE).analyze([component])
     definition = result["component_definitions"][component.__name__]
     return definition.inputs, result["type_definitions"], definition.inputs_mapping
@@ -151,7 +155,7 @@ def config_schema() -> dict[str, Any]:
     ``secrets``, ``tags``) and the lists of objects (``sidecars``, ``taskRoleStatements``) are
     documented in the README table and checked by the program.
     """
-    inputs, types, _ = _analysis()
+    inputs, types, _ = _analysis(FargateApp)
     defaults = static_defaults()
     schema: dict[str, Any] = {
         NAME_KEY: {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pulumi
@@ -33,8 +34,10 @@ FULL = {
 PULUMI_ATTRIBUTES = {"urn", "id"}
 
 
+@functools.cache
 def _standalone() -> tuple[ProgramResult, dict[str, pulumi.ComponentResource]]:
-    """The four sub-components wired by hand, without a FargateApp."""
+    """The four sub-components wired by hand, without a FargateApp (run once: the tests only
+    read what it registered and built)."""
     built: dict[str, Any] = {}
 
     def program() -> None:
@@ -116,13 +119,9 @@ def test_every_declared_output_is_documented(component):
     assert all(documented.get(name) for name in output_names(component))
 
 
-def test_app_exports_the_roles_and_security_groups_needed_to_extend_it():
-    def program() -> None:
-        app = FargateApp("web", {})
-        for name in output_names(FargateApp):
-            pulumi.export(name, getattr(app, name))
-
-    result = run_program(None, AwsLikeMocks(), program=program, stack="test")
+def test_app_exports_the_roles_and_security_groups_needed_to_extend_it(app):
+    result = app({})  # a program exporting every output of FargateApp("web", {})
+    assert set(result.outputs) == set(output_names(FargateApp))
     outputs = result.outputs
     task_role = result.one("aws:iam/role:Role", "web-task")
     task_definition = result.one("aws:ecs/taskDefinition:TaskDefinition")

@@ -16,6 +16,8 @@ from components.iam_documents import ECS_EXEC_ACTIONS
 from components.mocks import AwsLikeMocks
 from components.program import run_program
 
+from .conftest import deploy_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"
@@ -457,15 +459,11 @@ def test_bad_task_settings_are_one_line_errors(args, message):
 # --- outputs to build on
 
 
-def test_the_outputs_to_build_on_are_the_registered_resources():
+def test_the_outputs_to_build_on_are_the_registered_resources(app):
     certificate = "arn:aws:acm:us-east-1:123456789012:certificate/x"
-
-    def program() -> None:
-        app = FargateApp("web", {"load_balancer": {"certificate_arn": certificate}})
-        for name in output_names(FargateApp):
-            pulumi.export(name, getattr(app, name))
-
-    result = run_program(None, AwsLikeMocks(), program=program)
+    # a program exporting every output of the app
+    result = app({"load_balancer": {"certificate_arn": certificate}})
+    assert set(result.outputs) == set(output_names(FargateApp))
     outputs = result.outputs
     https, http = result.one(LISTENER, "web-https"), result.one(LISTENER, "web-http")
     assert outputs["listener_arns"] == [https.outputs["arn"], http.outputs["arn"]]
@@ -498,7 +496,7 @@ def test_stack_config_sets_every_new_arg_with_camel_case_keys():
             }
         ],
     }
-    result = run_program(ROOT / "stacks/Pulumi.dev.yaml", AwsLikeMocks(), config=config)
+    result = deploy_stack(ROOT / "stacks/Pulumi.dev.yaml", config)
     agent = containers_of(result)["agent"]
     assert agent["portMappings"] == [{"containerPort": 8126, "hostPort": 8126, "protocol": "udp"}]
     assert agent["environment"] == [{"name": "DD_SITE", "value": "datadoghq.eu"}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from components import FargateApp, FargateAppConfigError, FargatePlatform
 from components.mocks import AwsLikeMocks
 from components.program import ProgramResult, run_program
+
+from .conftest import deploy_stack, shared_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
@@ -76,12 +79,15 @@ def _run(program: Any) -> ProgramResult:
 def _platform_with_apps(
     apps: dict[str, dict[str, Any]], platform_args: dict[str, Any] | None = None
 ) -> ProgramResult:
+    """A FargatePlatform and ``apps`` in it (the same result again for the same plain args)."""
+
     def program() -> None:
         platform = FargatePlatform("shared", platform_args or {})
         for name, args in apps.items():
             FargateApp(name, {"image": "nginx:1.27", **args, "platform": platform.platform})
 
-    return _run(program)
+    key = ("platform", json.dumps(apps), json.dumps(platform_args or {}))
+    return shared_run(key, lambda: _run(program))
 
 
 def _owned_by(result: ProgramResult, app: str, type_: str) -> list[Any]:
@@ -406,7 +412,7 @@ def test_a_dev_platform_leaves_waf_kms_and_access_logs_off():
 
 
 def test_platform_stack_file_deploys_web_and_api_and_exports_reconcile_as_a_list():
-    result = run_program(ROOT / "stacks/Pulumi.platform.yaml", AwsLikeMocks())
+    result = deploy_stack(ROOT / "stacks/Pulumi.platform.yaml")
     assert len(result.of_type("fargate-app:index:FargatePlatform")) == 1
     rules = {
         rule.name: (rule.inputs["priority"], rule.inputs["conditions"])

@@ -1,5 +1,6 @@
 """The Pulumi package schema the SDK's analyzer derives, and the docs generated from it."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -13,9 +14,14 @@ from components.docs import args_table, config_schema
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _schema():
+@functools.cache
+def _schema_text() -> str:
     provider = ComponentProvider([FargateApp, FargatePlatform], "fargate-app", version="0.1.0")
-    return json.loads(provider.schema)  # what `pulumi package get-schema` would return
+    return provider.schema  # what `pulumi package get-schema` would return
+
+
+def _schema():
+    return json.loads(_schema_text())  # a fresh copy for each test
 
 
 def test_analyzer_derives_a_schema_for_other_languages():

@@ -9,6 +9,8 @@ from components import FargateAppConfigError
 from components.mocks import AwsLikeMocks
 from components.program import StackConfigError, load_stack_config, run_program
 
+from .conftest import deploy_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
 
@@ -23,7 +25,7 @@ def test_there_are_dev_prod_and_localstack_stacks():
 
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.name)
 def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
-    result = run_program(stack_file, AwsLikeMocks())
+    result = deploy_stack(stack_file)
     outputs = result.outputs
     assert outputs["url"].startswith(("http://", "https://"))
     reconcile = outputs["reconcile"]
@@ -43,7 +45,7 @@ def test_each_stack_runs_and_exports_url_and_reconcile(stack_file):
 
 
 def test_prod_stack_is_https_multi_az_and_autoscaled():
-    result = run_program(ROOT / "stacks/Pulumi.prod.yaml", AwsLikeMocks())
+    result = deploy_stack(ROOT / "stacks/Pulumi.prod.yaml")
     assert result.outputs["url"].startswith("https://")
     assert len(result.outputs["private_subnet_ids"]) == 3
     assert len(result.of_type("aws:ec2/natGateway:NatGateway")) == 3
@@ -98,9 +100,8 @@ def test_config_typos_and_bad_values_are_errors(config, message):
 
 def test_config_values_arrive_typed_like_the_engine_sends_them():
     """The engine sends strings: numbers and objects are parsed, string args stay strings."""
-    result = run_program(
+    result = deploy_stack(
         ROOT / "stacks/Pulumi.dev.yaml",
-        AwsLikeMocks(),
         config={
             "fargate-app:cpu": "1024",
             "fargate-app:memory": "2048",

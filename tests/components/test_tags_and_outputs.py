@@ -5,6 +5,8 @@ import inspect
 
 import pytest
 
+from .conftest import deploy
+
 REQUIRED = {"app": "web", "stack": "test", "managed-by": "fargate-app"}
 FULL = {
     "profile": "prod",
@@ -51,19 +53,9 @@ def test_component_tree_is_parented_for_a_readable_preview(app):
     assert not [r for r in result.resources if r.custom and r.parent_urn == root.urn]
 
 
-def _exported(args, **kwargs):
-    import pulumi
-
-    from components import OUTPUT_NAMES, FargateApp
-    from components.mocks import AwsLikeMocks
-    from components.program import run_program
-
-    def program():
-        app = FargateApp("web", args)
-        for name in OUTPUT_NAMES:
-            pulumi.export(name, getattr(app, name))
-
-    return run_program(None, AwsLikeMocks(), program=program, stack="test").outputs
+def _exported(args):
+    """The stack outputs of a program exporting every output of FargateApp("web", args)."""
+    return deploy(args).outputs
 
 
 def test_outputs_and_reconcile_with_autoscaling():

@@ -15,6 +15,8 @@ import pytest
 from components.mocks import AwsLikeMocks
 from components.program import run_program
 
+from .conftest import deploy_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).resolve().parent / "baseline"
 STACKS = ("dev", "prod", "localstack")
@@ -39,7 +41,7 @@ def _removed(urn: str) -> bool:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_baseline_urn_is_still_registered_or_aliased(stack):
     baseline = json.loads((BASELINE / f"urns-{stack}.json").read_text())
-    result = run_program(ROOT / f"stacks/Pulumi.{stack}.yaml", AwsLikeMocks())
+    result = deploy_stack(ROOT / f"stacks/Pulumi.{stack}.yaml")
     registered = {resource.urn for resource in result.resources}
     aliased = {alias for resource in result.resources for alias in resource.aliases}
     lost = [urn for urn in baseline if urn not in registered | aliased and not _removed(urn)]
@@ -49,7 +51,7 @@ def test_every_baseline_urn_is_still_registered_or_aliased(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_intentionally_removed_urn_is_in_the_baseline_and_gone(stack):
     baseline = json.loads((BASELINE / f"urns-{stack}.json").read_text())
-    result = run_program(ROOT / f"stacks/Pulumi.{stack}.yaml", AwsLikeMocks())
+    result = deploy_stack(ROOT / f"stacks/Pulumi.{stack}.yaml")
     registered = {resource.urn for resource in result.resources}
     removed = [urn for urn in baseline if _removed(urn)]
     assert len(removed) == len(REMOVED)
@@ -58,7 +60,7 @@ def test_every_intentionally_removed_urn_is_in_the_baseline_and_gone(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_aliases_are_only_for_urns_no_resource_still_has(stack):
-    result = run_program(ROOT / f"stacks/Pulumi.{stack}.yaml", AwsLikeMocks())
+    result = deploy_stack(ROOT / f"stacks/Pulumi.{stack}.yaml")
     registered = {resource.urn for resource in result.resources}
     clashes = [
         (resource.urn, alias)
