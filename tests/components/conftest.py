@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -16,13 +15,6 @@ from components.mocks import AwsLikeMocks
 from components.program import ProgramResult, run_program
 
 APP = "web"
-
-# A mock run allocates some hundred thousand short-lived objects (outputs, futures, tasks) and the
-# SDKs imported for it leave some hundred thousand long-lived ones (pulumi_aws's types), which
-# every full collection walks: with the default thresholds collecting took a quarter of this
-# suite's CPU time. Collect ten times less often (a few dozen MB more at the peak).
-gc.set_threshold(10_000, 10, 10)
-
 
 #: Results of the runs below with the default mocks, by what the run is a pure function of: many
 #: tests look at the same app or stack (this worker's runs only). A result is shared, so a test
