@@ -157,7 +157,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     from localcloud.ecs.agent import containers_of_this_process
 
-    client = docker.from_env()
+    try:
+        client = docker.from_env()
+    except docker.errors.DockerException:
+        return  # no daemon answers: no container can be left
     try:
         left = containers_of_this_process(client)
         for container in left:

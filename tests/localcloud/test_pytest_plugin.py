@@ -182,6 +182,20 @@ def test_an_unreachable_endpoint_fails_loudly(tmp_path, variable):
     )
 
 
+def test_the_session_ends_cleanly_when_the_docker_agent_was_loaded_but_no_daemon_answers(
+    tmp_path,
+):
+    """The end-of-session check for containers left behind has nothing to ask without a
+    daemon: the run still passes (it used to end in a DockerException traceback)."""
+    (tmp_path / "test_agent_loaded.py").write_text(
+        "import localcloud.ecs.agent\n\n\ndef test_loaded():\n    assert localcloud.ecs.agent\n"
+    )
+    run = run_pytest(tmp_path, DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PASSED test_agent_loaded.py::test_loaded" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+
 def test_aws_client_gives_one_client_per_service_and_options_within_a_test(aws_client):
     ecs = aws_client("ecs")
     assert aws_client("ecs") is ecs
