@@ -22,7 +22,8 @@ up: $(STAMP)
 
 ## test: lint, then the whole test suite, spread over the CPUs (pytest-xdist; JOBS=0 runs it in one process)
 ##       one worker more than CPUs: part of the suite waits on real time (health checks,
-##       subprocesses), measured 144 s with 3 workers on 2 cores against 158 s with 2 and 155 s with 4
+##       containers); without the Docker tests, 140 s with 3 workers on 2 cores against 141 s with 2
+##       (benchmarks/suite.py), and the Docker tests wait more
 JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 # pytest rewrites the asserts of every module of this project (its plugin's distribution): let
 # it cache them in __pycache__ even where the environment says not to write bytecode, or each
