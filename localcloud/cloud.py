@@ -291,7 +291,7 @@ class LocalCloud(Deployable):
         }
         options.update(kwargs)
         client = boto3.client(service_name, **options)
-        if self._server is not None and "endpoint_url" not in kwargs:
+        if "endpoint_url" not in kwargs:  # self._server is set: endpoint_url needs it
             client.meta.events.register_first("before-send", InProcessTransport(self._server.app))
         return client
 

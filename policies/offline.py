@@ -206,36 +206,35 @@ def evaluate(
         shaped = engine_shape(resource.inputs) if applicable else {}
         for policy in applicable:
             for message in _validate_resource(policy, resource, shaped, config):
-                findings.append(
-                    Finding(
-                        policy.name,
-                        config.level_of(policy),
-                        policy.controls,
-                        message,
-                        resource.type_,
-                        resource.name,
-                        resource.urn,
-                    )
-                )
+                findings.append(_finding(policy, config, message, resource, resource.urn))
     stack = _stack_resources(resources)
     by_urn = {resource.urn: resource for resource in resources}
     for policy in active:
         if not isinstance(policy, GuardrailStackPolicy):
             continue
         for message, urn in _validate_stack(policy, stack, config):
-            subject = by_urn.get(urn or "")
-            findings.append(
-                Finding(
-                    policy.name,
-                    config.level_of(policy),
-                    policy.controls,
-                    message,
-                    subject.type_ if subject else None,
-                    subject.name if subject else None,
-                    urn,
-                )
-            )
+            findings.append(_finding(policy, config, message, by_urn.get(urn or ""), urn))
     return findings
+
+
+def _finding(
+    policy: GuardrailResourcePolicy | GuardrailStackPolicy,
+    config: PackConfig,
+    message: str,
+    subject: Captured | None,
+    urn: str | None,
+) -> Finding:
+    """The finding *policy* reports with *message* about *subject* (None: the stack as a whole,
+    or a URN the capture does not hold)."""
+    return Finding(
+        policy.name,
+        config.level_of(policy),
+        policy.controls,
+        message,
+        subject.type_ if subject else None,
+        subject.name if subject else None,
+        urn,
+    )
 
 
 def _validate_resource(
