@@ -21,17 +21,15 @@ up: $(STAMP)
 	$(PY) -m localcloud up $(if $(RUNTIME),--runtime $(RUNTIME),) $(if $(PORT),--port $(PORT),) $(if $(SERVE),--serve,) $(ARGS)
 
 ## test: lint, then the whole test suite, spread over the CPUs (pytest-xdist; JOBS=0 runs it in one process)
-##       one worker more than CPUs: part of the suite waits on real time (health checks,
-##       containers); without the Docker tests, 140 s with 3 workers on 2 cores against 141 s with 2
-##       (benchmarks/suite.py), and the Docker tests wait more
-JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+##       two workers a CPU, each test module on one worker (its shared deploys and CLI runs are
+##       made once), the workers forked from one Python that imported the project (tests/conftest.py)
+JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 # pytest rewrites the asserts of every module of this project (its plugin's distribution): let
 # it cache them in __pycache__ even where the environment says not to write bytecode, or each
 # worker and each pytest subprocess recompiles them all (2.5 s each).
 test: export PYTHONDONTWRITEBYTECODE =
-# --dist loadgroup: the tests of an xdist_group (a module sharing costly CLI runs) stay on one worker.
 test: $(STAMP) lint
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+	$(PY) -m pytest -n $(JOBS) --dist loadfile
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

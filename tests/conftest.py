@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import gc
+import os
+import shlex
+import sys
+from pathlib import Path
 
 import pytest
+
+from tests import preloaded
+from tests.preloaded import PreloadedPython
+
+_SHARED_SERVER: pytest.StashKey[PreloadedPython] = pytest.StashKey()
 
 # A mock run allocates some hundred thousand short-lived objects (outputs, futures, tasks) and the
 # SDKs imported for it leave some hundred thousand long-lived ones (pulumi_aws's types, moto's
@@ -18,3 +27,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection imported (the project, moto, Pulumi, the AWS SDK) stays for the whole
     session: move it out of the collector's sight, so no collection walks it again."""
     gc.freeze()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller of an xdist session makes one preloaded Python for all its workers, and
+    starts each local worker (``popen``) forked from it: the workers begin with the project and
+    its SDKs imported, instead of importing them once each."""
+    is_worker = hasattr(config, "workerinput")
+    if is_worker or not getattr(config.option, "numprocesses", None):
+        return
+    server = config.stash[_SHARED_SERVER] = PreloadedPython.shared()
+    os.environ[preloaded.SHARED] = str(server.directory)  # the workers' environment
+    proxy = shlex.join([sys.executable, str(Path(preloaded.__file__)), preloaded.PROXY_FLAG])
+    tx = config.option.tx
+    config.option.tx = [f"popen//python={proxy}" if spec == "popen" else spec for spec in tx]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the session's shared preloaded Python, if this process made one."""
+    server = config.stash.get(_SHARED_SERVER, None)
+    if server is not None:
+        server.stop()
+        os.environ.pop(preloaded.SHARED, None)

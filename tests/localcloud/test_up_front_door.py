@@ -114,9 +114,6 @@ def read_until(
 #: The flags ``make up ARGS=...`` passes in the first run (the outputs file is added).
 MAKE_ARGS = f"--config fargate-app:desiredCount=3 {' '.join(FAST)}"
 
-# One worker runs this module: its runs are shared by its tests (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("up-front-door")
-
 
 @pytest.fixture(scope="module")
 def piped_ups(tmp_path_factory) -> Iterator[list[UpRun]]:
