@@ -273,7 +273,8 @@ class PreloadedPython:
             connection.connect(str(directory / SOCKET))
             message = json.dumps(request).encode() + b"\n"
             sent = socket.send_fds(connection, [message], list(fds)) if fds else 0
-            connection.sendall(message[sent:])
+            if sent < len(message):  # (an empty send fails once the server has answered)
+                connection.sendall(message[sent:])
             with connection.makefile(encoding="utf-8") as answer:
                 return json.loads(answer.readline() or '{"error": "the server ended"}')
 
