@@ -312,7 +312,7 @@ class PreloadedPython:
             ready = json.loads(server.stdout.readline() or '{"error": "did not start"}')
         if "error" in ready:
             raise RuntimeError(f"preloaded Python: {ready['error']}")
-        self._process = server  # it outlives this object if another process owns it
+        self._process = server  # kept: a Popen dropped while its process runs warns
 
 
 #: The environment variable with the directory of a session's shared server.
@@ -362,8 +362,10 @@ def _serve(directory: Path, preload: list[str]) -> None:
                 answer = _spawn(request, fds, set_on_import, children, listener, connection)
             elif "poll" in request:
                 answer = _poll(request["poll"], children, exited)
-            else:
+            elif "stop" in request:
                 answer = {"stopped": os.getpid()}
+            else:
+                answer = {"error": f"not a spawn, poll or stop request: {sorted(request)}"}
             for fd in fds:
                 os.close(fd)
             connection.sendall(json.dumps(answer).encode() + b"\n")

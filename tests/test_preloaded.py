@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests import preloaded
-from tests.preloaded import PROXY_FLAG, SHARED, PreloadedPython
+from tests.preloaded import PROXY_FLAG, SHARED, SOCKET, PreloadedPython
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,8 @@ def test_processes_given_the_directory_share_its_one_server(shared):
         for server in (shared, other)
     }
     assert len(parents) == 1 and parents != {os.getpid()}
+    with pytest.raises(RuntimeError, match=r"not a spawn, poll or stop request: \['kill'\]"):
+        other._ask({"kill": 1})
     other.stop()  # not its server: it goes on serving
     assert shared.run(["-c", "print('still')"]).stdout == "still\n"
 
@@ -149,10 +151,10 @@ os._exit(0)  # no atexit: as if killed
 """], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     directory = Path(owner.stdout.readline().strip())
-    assert (directory / "socket").exists()
+    assert (directory / SOCKET).exists()
     owner.communicate("\n", timeout=30)
     deadline = time.monotonic() + 10
-    while (directory / "socket").exists() and time.monotonic() < deadline:
+    while (directory / SOCKET).exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not (directory / "socket").exists()
+    assert not (directory / SOCKET).exists()
     shutil.rmtree(directory)
