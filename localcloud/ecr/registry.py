@@ -230,7 +230,9 @@ def _run_container(host: str, port: int, storage: Path) -> str:
 
     client = docker.from_env()
     try:
-        for leftover in client.containers.list(all=True, filters={"label": REGISTRY_LABEL}):
+        for leftover in client.containers.list(
+            all=True, ignore_removed=True, filters={"label": REGISTRY_LABEL}
+        ):
             if not _alive(int(leftover.labels.get(REGISTRY_LABEL) or 0)):
                 leftover.remove(force=True)
         container = client.containers.run(

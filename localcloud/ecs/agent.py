@@ -186,7 +186,7 @@ class DockerAgent(TaskRuntime):
         self._launches.shutdown(wait=True)
         self._stops.shutdown(wait=True)
         for container in self._client.containers.list(
-            all=True, filters={"label": f"{LABEL_AGENT}={self.agent_id}"}
+            all=True, ignore_removed=True, filters={"label": f"{LABEL_AGENT}={self.agent_id}"}
         ):
             _remove(container)
         self._events.close()
@@ -415,7 +415,9 @@ def remove_leftovers(client: Any) -> int:
     """Remove this machine's local-cloud containers whose emulator process is gone."""
     host = socket.gethostname()
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL_MANAGED}):
+    for container in client.containers.list(
+        all=True, ignore_removed=True, filters={"label": LABEL_MANAGED}
+    ):
         labels = container.labels or {}
         if labels.get(LABEL_HOST) != host or _process_alive(labels.get(LABEL_PID)):
             continue
@@ -428,6 +430,7 @@ def containers_of_this_process(client: Any) -> list[Any]:
     """The local cloud's containers that this process's emulators run now."""
     return client.containers.list(
         all=True,
+        ignore_removed=True,
         filters={"label": [f"{LABEL_PID}={os.getpid()}", f"{LABEL_HOST}={socket.gethostname()}"]},
     )
 

@@ -90,7 +90,7 @@ def busybox_image(_local_cloud_session, docker_client, tmp_path_factory):
     _local_cloud_session.use_runtime("simulated")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and docker_client.containers.list(
-        all=True, filters={"ancestor": tag}
+        all=True, ignore_removed=True, filters={"ancestor": tag}
     ):
         time.sleep(0.2)
     docker_client.images.remove(image.id, force=True)  # every tag a test gave it, too

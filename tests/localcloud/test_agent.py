@@ -111,7 +111,7 @@ def stopped_task(aws_client) -> dict[str, Any]:
 
 def containers_of(docker_client, task_arn: str) -> list[Any]:
     return docker_client.containers.list(
-        all=True, filters={"label": f"{LABEL_TASK_ARN}={task_arn}"}
+        all=True, ignore_removed=True, filters={"label": f"{LABEL_TASK_ARN}={task_arn}"}
     )
 
 
@@ -344,11 +344,36 @@ def test_a_new_agent_removes_the_containers_of_a_local_cloud_that_is_gone(
     mine = docker_client.containers.create(busybox_image, labels=alive)
     try:
         assert remove_leftovers(docker_client) >= 1
-        ids = {c.id for c in docker_client.containers.list(all=True, filters={"label": TEST_LABEL})}
+        ids = {
+            c.id
+            for c in docker_client.containers.list(
+                all=True, ignore_removed=True, filters={"label": TEST_LABEL}
+            )
+        }
         assert orphan.id not in ids
         assert mine.id in ids  # a live emulator's containers stay
     finally:
         mine.remove(force=True)
+
+
+def test_a_container_removed_while_the_agent_lists_them_is_skipped(
+    docker_client, busybox_image, monkeypatch
+):
+    """Docker lists, then inspects each container; another process may remove one in between
+    (a CI run once failed a teardown on that 404)."""
+    labels = {LABEL_MANAGED: "true", LABEL_HOST: socket.gethostname(), LABEL_PID: str(os.getpid()),
+              TEST_LABEL: "true"}  # fmt: skip
+    doomed = docker_client.containers.create(busybox_image, labels=labels)
+    inspect = docker_client.api.inspect_container
+
+    def removed_just_before(container_id: str) -> dict[str, Any]:
+        docker_client.api.remove_container(container_id, force=True)
+        return inspect(container_id)
+
+    monkeypatch.setattr(docker_client.api, "inspect_container", removed_just_before)
+    assert containers_of_this_process(docker_client) == []
+    monkeypatch.undo()
+    assert doomed.id not in {c.id for c in docker_client.containers.list(all=True, sparse=True)}
 
 
 def _a_dead_pid() -> int:

@@ -36,7 +36,9 @@ def docker_client():
 
     client = docker.from_env()
     yield client
-    for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+    for container in client.containers.list(
+        all=True, ignore_removed=True, filters={"label": TEST_LABEL}
+    ):
         container.remove(force=True)
     client.close()
 
