@@ -313,7 +313,11 @@ def run_program(
         )
         body = main if callable(main) else lambda: _run_file(Path(main))
         with _without_source_positions():
-            loop.run_until_complete(run_pulumi_func(body))
+            try:
+                loop.run_until_complete(run_pulumi_func(body))
+            except BaseException:
+                _settle_a_failed_run(loop)
+                raise
         root = pulumi_settings.get_root_resource()
         exported = dict(getattr(root, "outputs", {}) or {})
         outputs = {key: _resolve(loop, value) for key, value in exported.items()}
@@ -322,6 +326,22 @@ def run_program(
         asyncio.set_event_loop(previous_loop)
         pulumi_settings.ROOT.set(None)
     return ProgramResult(resources=resources, outputs=outputs, component_outputs=component_outputs)
+
+
+def _settle_a_failed_run(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the registrations a failed run left waiting and silence the copies of its error
+    that the SDK's futures still hold: the error itself propagates, and without this asyncio
+    logs each copy ("exception was never retrieved") whenever they are collected."""
+    leftovers = asyncio.all_tasks(loop)
+    for task in leftovers:
+        task.cancel()
+    loop.set_exception_handler(_drop_unretrieved)
+    loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+
+
+def _drop_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if not context.get("message", "").endswith("exception was never retrieved"):
+        loop.default_exception_handler(context)
 
 
 @contextmanager
