@@ -6,13 +6,12 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.preloaded import PRELOADED
 
 SAMPLE = textwrap.dedent(
     """
@@ -111,16 +110,15 @@ def write_tiny_project(directory: Path) -> Path:
 
 
 def run_pytest(directory: Path, **env: str) -> subprocess.CompletedProcess:
-    """pytest on *directory* in a new process with *env* instead of any configured endpoint,
-    importing this checkout's code (PYTHONPATH; the virtualenv may point at another one)."""
+    """pytest on *directory* in a process of its own (forked from the preloaded Python,
+    ``tests.preloaded``) with *env* instead of any configured endpoint."""
     clean = {
         k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL")
     }
-    clean["PYTHONPATH"] = str(PROJECT)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-rA", "-p", "no:cacheprovider",
-         "-p", "no:xdist", str(directory)],
-        cwd=directory, capture_output=True, text=True, timeout=180, env={**clean, **env},
+    return PRELOADED.run(
+        ["-m", "pytest", "-q", "-s", "-rA", "-p", "no:cacheprovider", "-p", "no:xdist",
+         str(directory)],
+        cwd=directory, env={**clean, **env}, timeout=180,
     )  # fmt: skip
 
 
