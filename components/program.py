@@ -315,7 +315,7 @@ def run_program(
         with _without_source_positions():
             try:
                 loop.run_until_complete(run_pulumi_func(body))
-            except BaseException:
+            except Exception:  # not on Ctrl-C: that should stop at once
                 _settle_a_failed_run(loop)
                 raise
         root = pulumi_settings.get_root_resource()
