@@ -6,6 +6,7 @@ import gc
 import os
 import shlex
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ _SHARED_SERVER: pytest.StashKey[PreloadedPython] = pytest.StashKey()
 gc.set_threshold(10_000, 10, 10)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked ``waits`` first, then the others by their number of tests, most first
+    (pytest-xdist's own order, which ``pytest_configure`` turns off for this one). The workers
+    get the modules (``--dist loadfile``) in this order: a module that mostly waits starts early
+    and waits while the others use the CPUs, instead of holding the end of the run alone."""
+    tests_in_file = Counter(item.path for item in items)
+    items.sort(
+        key=lambda item: (item.get_closest_marker("waits") is None, -tests_in_file[item.path])
+    )
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection imported (the project, moto, Pulumi, the AWS SDK) stays for the whole
     session: move it out of the collector's sight, so no collection walks it again."""
@@ -36,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     is_worker = hasattr(config, "workerinput")
     if is_worker or not getattr(config.option, "numprocesses", None):
         return
+    config.option.loadscopereorder = False  # the collection's order is the schedule's
     server = config.stash[_SHARED_SERVER] = PreloadedPython.shared()
     os.environ[preloaded.SHARED] = str(server.directory)  # the workers' environment
     proxy = shlex.join([sys.executable, str(Path(preloaded.__file__)), preloaded.PROXY_FLAG])

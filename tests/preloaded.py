@@ -13,8 +13,9 @@ What differs from a fresh interpreter, and where that is tested instead:
 
 - the modules are imported before ``main`` runs: the CLIs' lazy imports are checked in fresh
   interpreters (``tests/test_cli_conventions.py``);
-- every child has the server's hash seed: a test comparing the output order of two processes
-  starts one of them fresh (``tests/localcloud/test_up_front_door.py``);
+- every child has the server's hash seed: what must not depend on an order that varies from
+  run to run is tested over many orders instead (the resource tree:
+  ``tests/localcloud/test_up_front_door.py``);
 - the entry points themselves (``python -m``, console scripts, ``make up``) are run fresh by the
   tests about them.
 
@@ -150,8 +151,9 @@ class PreloadedPython:
 
     Without *directory* the server is this process's own: it starts in a new directory and
     ends with the process (or ``stop``). With the *directory* of a ``shared`` one (given to
-    other processes in ``SHARED``), every process uses the one server there; the process that
-    made the directory stops it, and the server ends by itself once that process is gone.
+    other processes in ``SHARED``), every process uses the one server there, which imports the
+    directory maker's *preload* whoever starts it; the process that made the directory stops
+    it, and the server ends by itself once that process is gone.
     """
 
     def __init__(self, preload: tuple[str, ...] = PRELOAD, directory: str | None = None) -> None:
@@ -281,6 +283,7 @@ class PreloadedPython:
     def _new_directory(self) -> Path:
         directory = Path(tempfile.mkdtemp(prefix="preloaded-python-"))
         (directory / OWNER).write_text(str(os.getpid()))
+        (directory / PRELOADS).write_text(json.dumps(self._preload))
         self._owned = True
         atexit.register(self.stop)
         return directory
@@ -299,8 +302,9 @@ class PreloadedPython:
         return directory
 
     def _start(self, directory: Path) -> None:
+        preload = json.loads((directory / PRELOADS).read_text())
         server = subprocess.Popen(
-            [sys.executable, "-m", "tests.preloaded", str(directory), *self._preload],
+            [sys.executable, "-m", "tests.preloaded", str(directory), *preload],
             cwd=PROJECT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -317,8 +321,9 @@ class PreloadedPython:
 
 #: The environment variable with the directory of a session's shared server.
 SHARED = "PRELOADED_PYTHON_DIRECTORY"
-#: The files of a server's directory: its socket, and the pid of the process that stops it.
-SOCKET, OWNER = "socket", "owner"
+#: The files of a server's directory: its socket, the pid of the process that stops it, and
+#: the modules the server imports (JSON).
+SOCKET, OWNER, PRELOADS = "socket", "owner", "preload.json"
 #: ``python tests/preloaded.py --python ARGV``: be ``python ARGV`` forked from the session's server.
 PROXY_FLAG = "--python"
 #: The test process's server: the session's, when its controller shares one.

@@ -132,6 +132,9 @@ def test_a_proxy_passes_on_its_signals_and_ends_as_its_child_does():
         assert fresh.exit_code(child) == -signal.SIGTERM  # the child got it
         with pytest.raises(RuntimeError, match=f"preloaded Python: no child {os.getpid()}"):
             fresh.exit_code(os.getpid())
+        # The proxy's server imported what the directory's maker asked for, not the default.
+        probe = "import sys; print('json' in sys.modules, 'moto' in sys.modules)"
+        assert fresh.run(["-c", probe]).stdout == "True False\n"
     finally:
         fresh.stop()
 

@@ -25,6 +25,8 @@ from tests.localcloud.lb_support import (
 )
 from tests.localcloud.support import describe, tasks, wait_until
 
+pytestmark = pytest.mark.waits
+
 
 @pytest.fixture
 def servers():

@@ -3,7 +3,9 @@ once, piped output keeps tokens whole and the tree in order, and each emulator o
 
 from __future__ import annotations
 
+import io
 import json
+import random
 import re
 import shlex
 import signal
@@ -16,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from components.program import run_program
+from components.testing import AwsLikeMocks
+from localcloud.deploy.report import resource_tree
 from tests.localcloud.test_cli import PROJECT, assert_port_free, cli_env, free_port, localcloud
 from tests.preloaded import PRELOADED, ForkedProcess
+
+pytestmark = pytest.mark.waits
 
 STACK = str(PROJECT / "stacks" / "Pulumi.localstack.yaml")
 FAST = ("--task-start-delay", "0.2")
@@ -64,27 +72,19 @@ class UpRun:
     rest: str
     stderr: str
     returncode: int | None
-    process: subprocess.Popen | ForkedProcess | None = None
+    process: ForkedProcess | None = None
 
     @property
     def stdout(self) -> str:
         return self.first_line + self.rest
 
 
-def start_up(
-    command: list[str], cwd: Path, *, fresh: bool = False
-) -> tuple[subprocess.Popen | ForkedProcess, str, float]:
-    """Start the ``python -m localcloud up`` *command* (*fresh*: in a new interpreter, else
-    forked from the preloaded one); its process, first stdout line and the seconds it took."""
+def start_up(command: list[str], cwd: Path) -> tuple[ForkedProcess, str, float]:
+    """Start the ``python -m localcloud up`` *command*, forked from the preloaded Python; its
+    process, first stdout line and the seconds it took."""
     started = time.monotonic()
-    env = {**cli_env(), "COLUMNS": "80"}
-    if fresh:
-        process = subprocess.Popen(
-            command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-    else:
-        assert Path(command[0]).name.startswith("python"), command
-        process = PRELOADED.popen(command[1:], cwd=cwd, env=env)
+    assert Path(command[0]).name.startswith("python"), command
+    process = PRELOADED.popen(command[1:], cwd=cwd, env={**cli_env(), "COLUMNS": "80"})
     first = process.stdout.readline()
     return process, first, time.monotonic() - started
 
@@ -95,9 +95,7 @@ def run_up(command: list[str], port: int, outputs: Path) -> UpRun:
     return UpRun(port, outputs, first, first_line_s, rest, err, process.returncode)
 
 
-def read_until(
-    process: subprocess.Popen | ForkedProcess, text: str, timeout: float = 180
-) -> list[str]:
+def read_until(process: ForkedProcess, text: str, timeout: float = 180) -> list[str]:
     """Lines of *process*'s stdout up to the first containing *text*."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -133,7 +131,6 @@ def piped_ups(tmp_path_factory) -> Iterator[list[UpRun]]:
         [sys.executable, "-m", "localcloud", "up", "--serve", "--port", str(port),
          "--stack-config", STACK, *FAST],
         serving_dir,
-        fresh=True,  # another hash seed than the preloaded Python's, for the tree order test
     )  # fmt: skip
     try:
         lines = read_until(process, "serving until Ctrl-C")  # the summary, then the hints
@@ -215,10 +212,30 @@ def test_piped_up_prints_at_once_and_keeps_tokens_whole(piped_ups, run_number):
 def test_piped_up_prints_the_resource_tree_in_the_same_order_every_run(piped_ups):
     trees = [tree_lines(run.stdout) for run in piped_ups]
     assert len(trees[0]) >= 30
-    assert trees[0] == trees[1]  # two processes, two hash seeds, other desired counts and flags
+    assert trees[0] == trees[1]  # two processes, other desired counts, flags and directories
     # Siblings sorted by type then name: the Network's subnets, in order.
     subnets = [name for type_, name in trees[0] if type_ == "aws:ec2/subnet:Subnet"]
     assert subnets == ["web-private-0", "web-private-1", "web-public-0", "web-public-1"]
+
+
+def test_the_tree_is_the_same_whatever_order_the_resources_registered_in():
+    """Resources register from Pulumi's parallel threads, in another order on each run (and
+    each hash seed): every order of the same resources prints the same tree."""
+    resources = run_program(STACK, AwsLikeMocks()).resources
+    ids = {(r.type_, r.name): f"id-{i}" for i, r in enumerate(resources)}
+
+    def printed(order: list[Any]) -> str:
+        console = Console(file=io.StringIO(), width=200, record=True)
+        console.print(resource_tree("localstack", order, ids))
+        return console.export_text()
+
+    expected = printed(resources)
+    assert expected.count("\n") == len(resources) + 1  # every resource, under the stack
+    shuffle = random.Random(8).shuffle
+    for _ in range(5):
+        order = list(resources)
+        shuffle(order)
+        assert printed(order) == expected
 
 
 def test_each_emulator_owns_its_outputs_file(piped_ups):

@@ -14,6 +14,8 @@ import pytest
 
 from tests.localcloud.support import wait_until
 
+pytestmark = pytest.mark.waits
+
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.localstack.yaml"
 
 
