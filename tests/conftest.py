@@ -24,15 +24,22 @@ _SHARED_SERVER: pytest.StashKey[PreloadedPython] = pytest.StashKey()
 gc.set_threshold(10_000, 10, 10)
 
 
+#: Markers of tests that spend most of their time waiting, for timers or for the Docker Engine.
+WAITING_MARKERS = ("waits", "docker")
+
+
+@pytest.hookimpl(trylast=True)  # after ``-m`` and ``-k`` deselected theirs
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked ``waits`` first, then the others by their number of tests, most first
-    (pytest-xdist's own order, which ``pytest_configure`` turns off for this one). The workers
-    get the modules (``--dist loadfile``) in this order: a module that mostly waits starts early
-    and waits while the others use the CPUs, instead of holding the end of the run alone."""
+    """The modules with waiting tests (``WAITING_MARKERS``) first, then the others, each group
+    by number of tests, most first (pytest-xdist's own order, which ``pytest_configure`` turns
+    off for this one). The workers get the modules (``--dist loadfile``) in this order: a
+    module that mostly waits starts early and waits while the others use the CPUs, instead of
+    holding the end of the run alone."""
     tests_in_file = Counter(item.path for item in items)
-    items.sort(
-        key=lambda item: (item.get_closest_marker("waits") is None, -tests_in_file[item.path])
-    )
+    waiting_files = {
+        item.path for item in items if any(map(item.get_closest_marker, WAITING_MARKERS))
+    }
+    items.sort(key=lambda item: (item.path not in waiting_files, -tests_in_file[item.path]))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
