@@ -9,7 +9,6 @@ commercial partition ("aws") only, the one this project uses, and each reset get
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from typing import Any
@@ -55,8 +54,11 @@ def _init_aws_policies_once(original: Any) -> Any:
 
 def _fresh_copy(policy: Any) -> Any:
     """A copy of a built policy for a new backend: its own attachment count, version list and
-    tags (an AWS managed policy's versions themselves never change)."""
-    fresh = copy.copy(policy)
+    tags (an AWS managed policy's versions themselves never change). What ``copy.copy`` does,
+    without its generic protocol (a third of a reset's time): the class's ``__new__`` (moto's
+    models count their instances there), then the attributes."""
+    fresh = type(policy).__new__(type(policy))
+    fresh.__dict__.update(policy.__dict__)
     fresh.versions = list(policy.versions)
     fresh.tags = dict(policy.tags)
     return fresh
