@@ -13,7 +13,9 @@ import json
 import runpy
 import sys
 import threading
+from asyncio import AbstractEventLoop
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,8 +298,8 @@ def run_program(
 
     resources: list[RegisteredResource] = []
     component_outputs: dict[str, frozenset[str]] = {}
-    loop = asyncio.new_event_loop()
     previous_loop = _current_loop()
+    loop, thread_loops = _loop_with_looped_threads()
     asyncio.set_event_loop(loop)
     try:
         pulumi_settings.reset_options(project=project, stack=stack_name, preview=preview)
@@ -322,7 +324,7 @@ def run_program(
         exported = dict(getattr(root, "outputs", {}) or {})
         outputs = {key: _resolve(loop, value) for key, value in exported.items()}
     finally:
-        loop.close()
+        _close(loop, thread_loops)
         asyncio.set_event_loop(previous_loop)
         pulumi_settings.ROOT.set(None)
     return ProgramResult(resources=resources, outputs=outputs, component_outputs=component_outputs)
@@ -369,8 +371,41 @@ def _run_file(program: Path) -> None:
         sys.path.remove(directory)
 
 
-def _current_loop() -> Optional[asyncio.AbstractEventLoop]:
+def _loop_with_looped_threads() -> tuple[AbstractEventLoop, list[AbstractEventLoop]]:
+    """A new event loop whose executor gives each of its threads an event loop of its own, and
+    the list those go in. The mock monitor waits on futures in the executor's threads, and the
+    SDK makes a thread a loop there if it has none, which no one closes: each run left a few
+    open (``ResourceWarning``; "Exception ignored in BaseEventLoop.__del__" at exit)."""
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_the_thread_a_loop() -> None:
+        thread_loop = asyncio.new_event_loop()
+        thread_loops.append(thread_loop)
+        asyncio.set_event_loop(thread_loop)
+
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(ThreadPoolExecutor(initializer=give_the_thread_a_loop))
+    return loop, thread_loops
+
+
+def _close(loop: AbstractEventLoop, thread_loops: list[AbstractEventLoop]) -> None:
+    """Wait for *loop*'s executor threads to end (their calls in flight finish), then close
+    *loop* and the threads' loops."""
     try:
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+        for thread_loop in thread_loops:
+            thread_loop.close()
+
+
+def _current_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """The event loop set for this thread, if any. Not the policy's ``get_event_loop()``: in
+    the main thread that makes one when none is set, which no one would close."""
+    local = getattr(asyncio.get_event_loop_policy(), "_local", None)
+    if local is not None and hasattr(local, "_loop"):
+        return local._loop
+    try:  # another policy: ask it
         return asyncio.get_event_loop_policy().get_event_loop()
     except RuntimeError:
         return None
