@@ -54,8 +54,9 @@ REFERENCED_VALUE = 3  # a value no default has, given to an arg another default 
 def _args() -> list[tuple[str, str, str]]:
     """(group or "", key, docstring) of every arg, nested groups included."""
     found = []
+    docs_of_args = attribute_docstrings(FargateAppArgs)  # parses the class's source
     for key, hint in annotations_of(FargateAppArgs).items():
-        found.append(("", key, attribute_docstrings(FargateAppArgs)[key]))
+        found.append(("", key, docs_of_args[key]))
         nested = typed_dict_of(hint)
         if nested is not None:
             docs = attribute_docstrings(nested)
