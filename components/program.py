@@ -13,7 +13,6 @@ import json
 import runpy
 import sys
 import threading
-from asyncio import AbstractEventLoop
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -371,7 +370,9 @@ def _run_file(program: Path) -> None:
         sys.path.remove(directory)
 
 
-def _loop_with_looped_threads() -> tuple[AbstractEventLoop, list[AbstractEventLoop]]:
+def _loop_with_looped_threads() -> tuple[
+    asyncio.AbstractEventLoop, list[asyncio.AbstractEventLoop]
+]:
     """A new event loop whose executor gives each of its threads an event loop of its own, and
     the list those go in. The mock monitor waits on futures in the executor's threads, and the
     SDK makes a thread a loop there if it has none, which no one closes: each run left a few
@@ -388,7 +389,7 @@ def _loop_with_looped_threads() -> tuple[AbstractEventLoop, list[AbstractEventLo
     return loop, thread_loops
 
 
-def _close(loop: AbstractEventLoop, thread_loops: list[AbstractEventLoop]) -> None:
+def _close(loop: asyncio.AbstractEventLoop, thread_loops: list[asyncio.AbstractEventLoop]) -> None:
     """Wait for *loop*'s executor threads to end (their calls in flight finish), then close
     *loop* and the threads' loops."""
     try:
