@@ -297,35 +297,31 @@ def run_program(
 
     resources: list[RegisteredResource] = []
     component_outputs: dict[str, frozenset[str]] = {}
-    previous_loop = _current_loop()
-    loop, thread_loops = _loop_with_looped_threads()
-    asyncio.set_event_loop(loop)
-    try:
-        pulumi_settings.reset_options(project=project, stack=stack_name, preview=preview)
-        set_all_config(values)
-        pulumi_settings.SETTINGS.rpc_manager.clear()
-        pulumi_settings.SETTINGS.outputs.clear()
-        pulumi.runtime.set_mocks(
-            mocks,
-            project=project,
-            stack=stack_name,
-            preview=preview,
-            monitor=_RecordingMonitor(mocks, resources, component_outputs),
-        )
-        body = main if callable(main) else lambda: _run_file(Path(main))
-        with _without_source_positions():
-            try:
-                loop.run_until_complete(run_pulumi_func(body))
-            except Exception:  # not on Ctrl-C: that should stop at once
-                _settle_a_failed_run(loop)
-                raise
-        root = pulumi_settings.get_root_resource()
-        exported = dict(getattr(root, "outputs", {}) or {})
-        outputs = {key: _resolve(loop, value) for key, value in exported.items()}
-    finally:
-        _close(loop, thread_loops)
-        asyncio.set_event_loop(previous_loop)
-        pulumi_settings.ROOT.set(None)
+    with _own_event_loop() as loop:
+        try:
+            pulumi_settings.reset_options(project=project, stack=stack_name, preview=preview)
+            set_all_config(values)
+            pulumi_settings.SETTINGS.rpc_manager.clear()
+            pulumi_settings.SETTINGS.outputs.clear()
+            pulumi.runtime.set_mocks(
+                mocks,
+                project=project,
+                stack=stack_name,
+                preview=preview,
+                monitor=_RecordingMonitor(mocks, resources, component_outputs),
+            )
+            body = main if callable(main) else lambda: _run_file(Path(main))
+            with _without_source_positions():
+                try:
+                    loop.run_until_complete(run_pulumi_func(body))
+                except Exception:  # not on Ctrl-C: that should stop at once
+                    _settle_a_failed_run(loop)
+                    raise
+            root = pulumi_settings.get_root_resource()
+            exported = dict(getattr(root, "outputs", {}) or {})
+            outputs = {key: _resolve(loop, value) for key, value in exported.items()}
+        finally:
+            pulumi_settings.ROOT.set(None)
     return ProgramResult(resources=resources, outputs=outputs, component_outputs=component_outputs)
 
 
@@ -370,34 +366,34 @@ def _run_file(program: Path) -> None:
         sys.path.remove(directory)
 
 
-def _loop_with_looped_threads() -> tuple[
-    asyncio.AbstractEventLoop, list[asyncio.AbstractEventLoop]
-]:
-    """A new event loop whose executor gives each of its threads an event loop of its own, and
-    the list those go in. The mock monitor waits on futures in the executor's threads, and the
-    SDK makes a thread a loop there if it has none, which no one closes: each run left a few
-    open (``ResourceWarning``; "Exception ignored in BaseEventLoop.__del__" at exit)."""
+@contextmanager
+def _own_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop, this thread's for the block, whose executor gives each of its threads
+    an event loop of its own; after the block the executor's threads end (their calls in
+    flight finish), every one of those loops is closed, and the thread's previous loop (if
+    any) is its loop again. The mock monitor waits on futures in the executor's threads, and
+    the SDK makes a thread a loop there if it has none, which no one closed: each run left a
+    few open (``ResourceWarning``; "Exception ignored in BaseEventLoop.__del__" at exit)."""
+    previous = _current_loop()
     thread_loops: list[asyncio.AbstractEventLoop] = []
 
     def give_the_thread_a_loop() -> None:
-        thread_loop = asyncio.new_event_loop()
-        thread_loops.append(thread_loop)
-        asyncio.set_event_loop(thread_loop)
+        thread_loops.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(thread_loops[-1])
 
     loop = asyncio.new_event_loop()
     loop.set_default_executor(ThreadPoolExecutor(initializer=give_the_thread_a_loop))
-    return loop, thread_loops
-
-
-def _close(loop: asyncio.AbstractEventLoop, thread_loops: list[asyncio.AbstractEventLoop]) -> None:
-    """Wait for *loop*'s executor threads to end (their calls in flight finish), then close
-    *loop* and the threads' loops."""
+    asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(loop.shutdown_default_executor())
+        yield loop
     finally:
-        loop.close()
-        for thread_loop in thread_loops:
-            thread_loop.close()
+        try:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+            for thread_loop in thread_loops:
+                thread_loop.close()
+            asyncio.set_event_loop(previous)
 
 
 def _current_loop() -> Optional[asyncio.AbstractEventLoop]:
